@@ -1,0 +1,39 @@
+"""What the base template needs on every page: the navigation entries."""
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+NAVIGATION = [
+    ("dashboard", _("Dashboard"), "dashboard"),
+    ("contacts", _("Contacts"), "contacts:contact_list"),
+    ("companies", _("Companies"), "contacts:company_list"),
+    ("pipeline", _("Pipeline"), "contacts:pipeline"),
+    ("campaigns", _("Campaigns"), "campaigns:index"),
+    ("reports", _("Reports"), "analytics:reports"),
+]
+# Pages whose section is not the one of their namespace.
+SECTION_OF_PAGE = {"contacts:pipeline": "pipeline"}
+SECTION_OF_NAMESPACE = {"contacts": "contacts", "campaigns": "campaigns", "analytics": "reports"}
+
+
+def current_section(match) -> str:
+    if match is None:
+        return ""
+    if match.view_name in SECTION_OF_PAGE:
+        return SECTION_OF_PAGE[match.view_name]
+    if match.namespace == "contacts" and match.url_name.startswith("company"):
+        return "companies"
+    return SECTION_OF_NAMESPACE.get(match.namespace, "dashboard")
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    section = current_section(getattr(request, "resolver_match", None))
+    return {
+        "nav_items": [
+            {"key": key, "label": label, "url": reverse(name), "active": key == section}
+            for key, label, name in NAVIGATION
+        ]
+    }

@@ -1,0 +1,5 @@
+"""Formats for the bn locale: Indian grouping, day first."""
+
+from crm.formats.indian import *  # noqa: F403
+
+DATE_FORMAT = "j F, Y"

@@ -1,0 +1,42 @@
+"""The demo data loaded by `make run`."""
+
+import pytest
+from django.core.management import call_command
+
+from contacts.models import Company, Contact
+from crm.models import Role, Team, User
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_demo_fills_an_empty_database_once(settings, capsys):
+    settings.DEBUG = True
+    call_command("seed_demo", contacts=60)
+    out = capsys.readouterr().out
+    assert "arjun" in out and "demo-rep-2026" in out
+    assert User.objects.filter(role=Role.REP).count() == 2
+    team = Team.objects.get()
+    assert team.manager.username == "meera" and team.members.count() == 3
+    assert Contact.objects.count() == 60 and Company.objects.count() > 10
+    names = "".join(Contact.objects.values_list("display_name", flat=True))
+    assert any("\u0900" <= ch <= "\u097f" for ch in names)  # Devanagari
+    assert all(Contact.objects.filter(phone__startswith="+91").values_list("phone", flat=True))
+    call_command("seed_demo", if_empty=True)
+    assert Contact.objects.count() == 60
+    assert User.objects.get(username="arjun").check_password("demo-rep-2026")
+
+
+def test_seed_demo_prints_no_password_outside_development(settings, capsys):
+    settings.DEBUG = False
+    call_command("seed_demo", contacts=5)
+    out = capsys.readouterr().out
+    assert "demo-rep-2026" not in out
+    assert not User.objects.get(username="arjun").check_password("demo-rep-2026")
+
+
+def test_setup_periodic_tasks_is_idempotent():
+    from django_celery_beat.models import PeriodicTask
+
+    call_command("setup_periodic_tasks")
+    call_command("setup_periodic_tasks")
+    assert PeriodicTask.objects.filter(task="crm.tasks.clear_expired_sessions_task").count() == 1
