@@ -26,14 +26,23 @@ def current_section(match) -> str:
     return SECTION_OF_NAMESPACE.get(match.namespace, "dashboard")
 
 
+# Each language named in itself, as a reader of it looks for it in a switcher
+# (Django's own table names Kannada in English).
+LANGUAGE_SELF_NAMES = {"en": "English", "hi": "हिन्दी", "bn": "বাংলা", "kn": "ಕನ್ನಡ"}
+
+
 def navigation(request):
+    from django.conf import settings
+
+    languages = [{"code": code, "name": LANGUAGE_SELF_NAMES.get(code, code)} for code, _name in settings.LANGUAGES]
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {}
+        return {"language_choices": languages}
     section = current_section(getattr(request, "resolver_match", None))
     return {
+        "language_choices": languages,
         "nav_items": [
             {"key": key, "label": label, "url": reverse(name), "active": key == section}
             for key, label, name in NAVIGATION
-        ]
+        ],
     }
