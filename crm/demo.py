@@ -1,12 +1,14 @@
 """Demo data: a team with an admin, a manager and two reps, and a living client database."""
 
+import datetime
 import random
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from django.utils.crypto import get_random_string
 
-from contacts.models import Company, CustomerType, Phase
+from contacts.models import Company, Contact, CustomerType, Phase
 from contacts.services import company_create, contact_create
 from crm.models import Role, Team, User
 
@@ -119,6 +121,15 @@ def _email(given: str, family: str, n: int, domain: str) -> str:
     return f"{local}{n}@{domain}"
 
 
+def _spread_over_the_past(rng: random.Random, model, ids: list[int], *, days: int) -> None:
+    """Give demo records creation dates over the past `days`, so reports have a history."""
+    now = timezone.now()
+    for pk in ids:
+        created_at = now - datetime.timedelta(days=rng.randrange(days), minutes=rng.randrange(24 * 60))
+        updated_at = min(now, created_at + datetime.timedelta(days=rng.randrange(120)))
+        model.objects.filter(pk=pk).update(created_at=created_at, updated_at=updated_at)
+
+
 @transaction.atomic
 def seed_demo(*, contacts: int = 150, seed: int = 2026) -> dict:
     """Create the demo users, team, companies and contacts; returns the logins."""
@@ -161,13 +172,14 @@ def seed_demo(*, contacts: int = 150, seed: int = 2026) -> dict:
 
     phases, weights = zip(*PHASE_WEIGHTS, strict=True)
     names = LATIN_NAMES * 4 + NATIVE_NAMES * 3
+    created = []
     for n in range(contacts):
         given, family = rng.choice(names)
         city, state = rng.choice(CITIES)
         b2b = rng.random() < 0.55
         company = rng.choice(companies) if b2b else None
         owner = company.owner if company else rng.choice(owners)
-        contact_create(
+        contact = contact_create(
             owner=owner,
             given_name=given,
             family_name=family,
@@ -182,4 +194,7 @@ def seed_demo(*, contacts: int = 150, seed: int = 2026) -> dict:
             customer_type=CustomerType.B2B if company else CustomerType.B2C,
             phase=rng.choices(phases, weights)[0],
         )
+        created.append(contact.pk)
+    _spread_over_the_past(rng, Contact, created, days=540)
+    _spread_over_the_past(rng, Company, [company.pk for company in companies], days=720)
     return {"logins": logins, "companies": len(companies), "contacts": contacts}

@@ -244,5 +244,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    # Lockouts are logged; every single failed attempt is not (it is in the admin's access log).
+    "loggers": {"axes": {"level": "ERROR" if TESTING else "WARNING"}},
 }
