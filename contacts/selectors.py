@@ -2,11 +2,10 @@
 
 import re
 
-import phonenumbers
-from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 
 from contacts.models import Company, Contact, Phase
+from contacts.normalise import normalise_phone
 
 
 def contact_list(*, user) -> QuerySet[Contact]:
@@ -15,17 +14,6 @@ def contact_list(*, user) -> QuerySet[Contact]:
 
 def company_list(*, user) -> QuerySet[Company]:
     return Company.objects.visible_to(user).select_related("owner")
-
-
-def normalise_phone(text: str) -> str | None:
-    """The E.164 form of a phone number typed in any usual way, or None."""
-    try:
-        number = phonenumbers.parse(text, settings.PHONE_DEFAULT_REGION)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_possible_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def contact_search(queryset: QuerySet[Contact], text: str) -> QuerySet[Contact]:

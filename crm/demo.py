@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 
-from contacts.models import Company, Contact, CustomerType, Phase
+from contacts.models import Company, Contact, CustomerType, Industry, Phase
 from contacts.services import company_create, contact_create
 from crm.models import Role, Team, User
 
@@ -156,17 +156,14 @@ def seed_demo(*, contacts: int = 150, seed: int = 2026) -> dict:
     team.members.add(users["meera"], users["arjun"], users["priya"])
     owners = [users["arjun"], users["priya"], users["meera"]]
 
+    industries = {name: Industry.objects.get_or_create(name=name)[0] for name in sorted({c[2] for c in COMPANIES})}
     companies: list[Company] = []
     for name, domain, industry in COMPANIES:
         city, state = rng.choice(CITIES)
+        owner = rng.choice(owners)
         companies.append(
             company_create(
-                owner=rng.choice(owners),
-                name=name,
-                domain=domain,
-                industry=industry,
-                city=city,
-                state=state,
+                by=owner, owner=owner, name=name, domain=domain, industry=industries[industry], city=city, state=state
             )
         )
 
@@ -180,6 +177,7 @@ def seed_demo(*, contacts: int = 150, seed: int = 2026) -> dict:
         company = rng.choice(companies) if b2b else None
         owner = company.owner if company else rng.choice(owners)
         contact = contact_create(
+            by=owner,
             owner=owner,
             given_name=given,
             family_name=family,

@@ -94,6 +94,8 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/crm")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0 if TESTING else 60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Several checkouts on one machine can run their tests side by side with their own names.
+DATABASES["default"]["TEST"] = {"NAME": env.str("CRM_TEST_DATABASE", default="test_crm")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
@@ -102,7 +104,7 @@ if TESTING:
     # broadcast channels), so a worker started by one test process never answers
     # another's pings, and tests never touch the data of `make run` (database 0).
     _worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-    _db = 15 - int(_worker[2:] or 0) % 8
+    _db = env.int("CRM_TEST_REDIS_DB", default=15) - int(_worker[2:] or 0) % 4
     REDIS_URL = REDIS_URL.rsplit("/", 1)[0] + f"/{_db}" if REDIS_URL.count("/") > 2 else f"{REDIS_URL}/{_db}"
 
 CACHES = {

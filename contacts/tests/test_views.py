@@ -82,7 +82,7 @@ def test_company_list_and_detail_query_counts(client, org, django_assert_max_num
 def test_search_finds_a_contact_by_name_email_phone_or_company(client, org, query):
     company = CompanyFactory(owner=org.rep_a1, name="Ganga Agro Foods")
     contact_create(
-        owner=org.rep_a1,
+        by=org.rep_a1,
         given_name="राजेश",
         family_name="Kumar",
         email="Rajesh.Kumar@Example.com",
@@ -127,7 +127,7 @@ def test_names_with_markup_are_escaped(client, org):
 
 def test_contact_create_normalises_email_and_phone(org):
     contact = contact_create(
-        owner=org.rep_a1, given_name="Sneha", family_name="Kulkarni", email="  Sneha@Example.COM ", phone="098450 12345"
+        by=org.rep_a1, given_name="Sneha", family_name="Kulkarni", email="  Sneha@Example.COM ", phone="098450 12345"
     )
     assert contact.display_name == "Sneha Kulkarni"
     assert contact.email == "sneha@example.com"
@@ -140,6 +140,6 @@ def test_contact_create_rejects_a_bad_phone_and_saves_nothing(org):
     from contacts.models import Contact
 
     with pytest.raises(ValidationError) as error:
-        contact_create(owner=org.rep_a1, given_name="Bad", phone="12")
+        contact_create(by=org.rep_a1, given_name="Bad", phone="12")
     assert "phone" in error.value.message_dict
     assert not Contact.objects.exists()

@@ -14,7 +14,8 @@ def test_every_model_of_ours_is_registered():
     from django.apps import apps
 
     ours = {model for model in apps.get_models() if model._meta.app_label in OUR_APPS}
-    assert ours <= set(admin.site._registry)
+    inlined = {inline.model for model_admin in admin.site._registry.values() for inline in model_admin.inlines}
+    assert ours <= set(admin.site._registry) | inlined
 
 
 def test_admin_list_add_and_change_pages_open(client, org):

@@ -1,5 +1,6 @@
 """Pages of the client database: lists, records and the lifecycle board."""
 
+from django.urls import path
 from django.views.generic import DetailView, TemplateView
 from django_filters.views import FilterView
 
@@ -67,3 +68,12 @@ class PipelineView(TemplateView):
         context = super().get_context_data(**kwargs)
         context["board"] = selectors.phase_board(user=self.request.user)
         return context
+
+
+urlpatterns = [
+    path("contacts/", ContactListView.as_view(), name="contact_list"),
+    path("contacts/<int:pk>/", ContactDetailView.as_view(), name="contact_detail"),
+    path("companies/", CompanyListView.as_view(), name="company_list"),
+    path("companies/<int:pk>/", CompanyDetailView.as_view(), name="company_detail"),
+    path("pipeline/", PipelineView.as_view(), name="pipeline"),
+]
