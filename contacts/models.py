@@ -450,6 +450,8 @@ class Task(models.Model):
     due_at = models.DateTimeField(_("due"))
     remind_at = models.DateTimeField(_("remind at"), null=True, blank=True)
     reminder_sent_at = models.DateTimeField(_("reminder sent"), null=True, blank=True, editable=False)
+    # Set by the email task in the transaction that sends the reminder email (contacts.reminders).
+    reminder_emailed_at = models.DateTimeField(_("reminder emailed"), null=True, blank=True, editable=False)
     assignee = models.ForeignKey(User, verbose_name=_("assignee"), on_delete=models.PROTECT, related_name="tasks")
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, null=True, blank=True, related_name="tasks")
     company = models.ForeignKey(Company, on_delete=models.CASCADE, null=True, blank=True, related_name="tasks")
@@ -474,6 +476,12 @@ class Task(models.Model):
                 condition=Q(status="open", reminder_sent_at__isnull=True, remind_at__isnull=False),
             ),
             models.Index(fields=["contact", "status"], name="task_contact_idx"),
+            # the reminder job's sweep: reminders claimed whose email has not gone out yet
+            models.Index(
+                fields=["reminder_sent_at"],
+                name="task_reminder_unsent_idx",
+                condition=Q(status="open", reminder_sent_at__isnull=False, reminder_emailed_at__isnull=True),
+            ),
         ]
 
     def __str__(self):
@@ -496,7 +504,11 @@ class Notification(models.Model):
         verbose_name_plural = _("notifications")
         ordering = ["-created_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["user", "key"], name="notification_once")]
-        indexes = [models.Index(fields=["user", "read_at"], name="notification_unread_idx")]
+        indexes = [
+            models.Index(fields=["user", "read_at"], name="notification_unread_idx"),
+            # the notifications page: a user's notices, newest first (keyset on created_at, id)
+            models.Index(fields=["user", "-created_at", "-id"], name="notification_user_idx"),
+        ]
 
     def __str__(self):
         return self.text

@@ -1,4 +1,4 @@
-from contacts.views import records
+from contacts.views import duplicates, imports, records, work
 
 app_name = "contacts"
-urlpatterns = [*records.urlpatterns]
+urlpatterns = [*records.urlpatterns, *work.urlpatterns, *imports.urlpatterns, *duplicates.urlpatterns]

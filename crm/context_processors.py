@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 NAVIGATION = [
     ("dashboard", _("Dashboard"), "dashboard"),
+    ("my_day", _("My day"), "contacts:my_day"),
     ("contacts", _("Contacts"), "contacts:contact_list"),
     ("companies", _("Companies"), "contacts:company_list"),
     ("pipeline", _("Pipeline"), "contacts:pipeline"),
@@ -12,7 +13,7 @@ NAVIGATION = [
     ("reports", _("Reports"), "analytics:reports"),
 ]
 # Pages whose section is not the one of their namespace.
-SECTION_OF_PAGE = {"contacts:pipeline": "pipeline"}
+SECTION_OF_PAGE = {"contacts:pipeline": "pipeline", "contacts:my_day": "my_day"}
 SECTION_OF_NAMESPACE = {"contacts": "contacts", "campaigns": "campaigns", "analytics": "reports"}
 
 
@@ -41,8 +42,18 @@ def navigation(request):
     section = current_section(getattr(request, "resolver_match", None))
     return {
         "language_choices": languages,
+        # A callable: only pages that show the navbar badge pay for the count (htmx partials do not).
+        "unread_notification_count": _unread_count_of(user),
         "nav_items": [
             {"key": key, "label": label, "url": reverse(name), "active": key == section}
             for key, label, name in NAVIGATION
         ],
     }
+
+
+def _unread_count_of(user):
+    from functools import cache
+
+    from contacts.reminders import unread_notification_count
+
+    return cache(lambda: unread_notification_count(user=user))

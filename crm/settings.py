@@ -249,3 +249,10 @@ LOGGING = {
     # Lockouts are logged; every single failed attempt is not (it is in the admin's access log).
     "loggers": {"axes": {"level": "ERROR" if TESTING else "WARNING"}},
 }
+
+# Contact imports: the largest file and the most data rows one import takes (Excel's sheet holds 1,048,576).
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=200 * 1024 * 1024)
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=1_048_576)
+
+# A contact neither updated nor verified for this many days is "stale" (needs attention).
+CONTACT_STALE_DAYS = env.int("CONTACT_STALE_DAYS", default=180)

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import TemplateView, UpdateView
 
 from contacts.selectors import contact_list, phase_counts
+from contacts.selectors_work import my_due_tasks
 from crm import health
 from crm.forms import PreferencesForm
 from crm.selectors import dashboard_counts, team_overview
@@ -27,6 +28,7 @@ class DashboardView(TemplateView):
         context["counts"] = dashboard_counts(user=user)
         context["phases"] = phase_counts(user=user)
         context["recent_contacts"] = contact_list(user=user).filter(owner=user).order_by("-updated_at", "-id")[:10]
+        context["due_tasks"] = my_due_tasks(user=user)
         if user.is_crm_admin or user.is_manager:
             context["team"] = team_overview(user=user)
         return context

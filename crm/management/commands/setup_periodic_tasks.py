@@ -6,6 +6,7 @@ from django_celery_beat.models import CrontabSchedule, PeriodicTask
 # name -> (task, crontab fields); later issues add their schedules here.
 PERIODIC_TASKS = {
     "Clear expired sessions": ("crm.tasks.clear_expired_sessions_task", {"minute": "30", "hour": "3"}),
+    "Send due task reminders": ("contacts.tasks.reminders_send_due_task", {"minute": "*"}),
 }
 
 

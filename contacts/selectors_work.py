@@ -1,0 +1,130 @@
+"""Reads of the daily work: timelines of contacts and companies, tasks, My day, notifications."""
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from contacts.models import Activity, Company, Contact, Notification, Task, TaskStatus
+from crm.access import visible_owner_ids
+
+TIMELINE_PAGE_SIZE = 20
+NOTIFICATION_PAGE_SIZE = 30
+UPCOMING_LIMIT = 50
+DUE_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A keyset position: the (at, id) of the last item shown; the next page starts after it."""
+
+    at: datetime.datetime
+    id: int
+
+    def __str__(self) -> str:
+        return f"{self.at.isoformat()}_{self.id}"
+
+    @classmethod
+    def parse(cls, text: str) -> "Cursor":
+        """The cursor of a query string; ValueError when it is not one."""
+        at_text, _sep, id_text = text.rpartition("_")
+        at = datetime.datetime.fromisoformat(at_text)
+        if timezone.is_naive(at):
+            raise ValueError("a cursor carries its time zone")
+        return cls(at=at, id=int(id_text))
+
+
+@dataclass
+class Page:
+    items: list
+    next_cursor: Cursor | None
+
+
+def _keyset_page(queryset: QuerySet, *, after: Cursor | None, size: int, time_field: str) -> Page:
+    """Newest first, by (time, id), never OFFSET: each page starts after the last row of the one before."""
+    if after is not None:
+        queryset = queryset.filter(
+            Q(**{f"{time_field}__lt": after.at}) | Q(**{time_field: after.at, "id__lt": after.id})
+        )
+    rows = list(queryset.order_by(f"-{time_field}", "-id")[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
+    last = rows[-1] if rows and more else None
+    return Page(items=rows, next_cursor=Cursor(at=getattr(last, time_field), id=last.id) if last else None)
+
+
+def contact_timeline(
+    *, contact: Contact, kind: str = "", after: Cursor | None = None, size: int = TIMELINE_PAGE_SIZE
+) -> Page:
+    """The contact's timeline (index activity_contact_idx / activity_contact_kind_idx)."""
+    items = Activity.objects.filter(contact=contact).select_related("by")
+    if kind:
+        items = items.filter(kind=kind)
+    return _keyset_page(items, after=after, size=size, time_field="at")
+
+
+def company_timeline(
+    *, user, company: Company, kind: str = "", after: Cursor | None = None, size: int = TIMELINE_PAGE_SIZE
+) -> Page:
+    """The company's own items and those of its people, leaving out people the user may not see
+    (index activity_company_idx)."""
+    items = Activity.objects.filter(company=company).select_related("by", "contact")
+    owner_ids = visible_owner_ids(user)
+    if owner_ids is not None:
+        items = items.filter(Q(contact__isnull=True) | Q(contact__owner__in=owner_ids))
+    if kind:
+        items = items.filter(kind=kind)
+    return _keyset_page(items, after=after, size=size, time_field="at")
+
+
+def open_tasks_of(*, user, contact: Contact | None = None, company: Company | None = None) -> QuerySet[Task]:
+    """The open tasks of a record that the user may see, soonest first."""
+    tasks = Task.objects.visible_to(user).filter(status=TaskStatus.OPEN).select_related("assignee")
+    if contact is not None:
+        tasks = tasks.filter(contact=contact)
+    if company is not None:
+        tasks = tasks.filter(company=company)
+    return tasks.order_by("due_at", "id")
+
+
+def task_list(*, user) -> QuerySet[Task]:
+    return Task.objects.visible_to(user).select_related("assignee", "contact", "company")
+
+
+def day_bounds(*, day: datetime.date | None = None) -> tuple[datetime.datetime, datetime.datetime]:
+    """Start of the day and of the next in the current (the user's) time zone."""
+    day = day or timezone.localdate()
+    zone = timezone.get_current_timezone()
+    start = datetime.datetime.combine(day, datetime.time.min, tzinfo=zone)
+    end = datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time.min, tzinfo=zone)
+    return start, end
+
+
+def _my_open_tasks(user) -> QuerySet[Task]:
+    return Task.objects.filter(assignee=user, status=TaskStatus.OPEN).select_related("contact", "company")
+
+
+def my_due_tasks(*, user, now: datetime.datetime | None = None) -> dict[str, list[Task]]:
+    """The user's open tasks due by the end of today in their time zone: overdue (due time
+    passed) and today (due later today), in one query (index task_my_day_idx)."""
+    now = now or timezone.now()
+    _start, tomorrow = day_bounds(day=timezone.localdate(now))
+    due = list(_my_open_tasks(user).filter(due_at__lt=tomorrow).order_by("due_at", "id")[:DUE_LIMIT])
+    return {
+        "overdue": [task for task in due if task.due_at < now],
+        "today": [task for task in due if task.due_at >= now],
+    }
+
+
+def my_day(*, user, now: datetime.datetime | None = None) -> dict[str, list[Task]]:
+    """My day: overdue, today, and upcoming (due after today)."""
+    now = now or timezone.now()
+    _start, tomorrow = day_bounds(day=timezone.localdate(now))
+    upcoming = _my_open_tasks(user).filter(due_at__gte=tomorrow).order_by("due_at", "id")[:UPCOMING_LIMIT]
+    return {**my_due_tasks(user=user, now=now), "upcoming": list(upcoming)}
+
+
+def notification_page(*, user, after: Cursor | None = None, size: int = NOTIFICATION_PAGE_SIZE) -> Page:
+    """The user's notices, newest first (index notification_user_idx)."""
+    return _keyset_page(Notification.objects.filter(user=user), after=after, size=size, time_field="created_at")

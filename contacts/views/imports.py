@@ -1,0 +1,214 @@
+"""Pages of importing and exporting contacts: upload, mapping, the job and its progress, errors, revert, export."""
+
+import csv
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponseBadRequest, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.generic import ListView
+
+from contacts import export, selectors
+from contacts.filters import ContactFilter
+from contacts.forms_imports import ImportMappingForm, ImportRevertForm, ImportUploadForm
+from contacts.importers import decoding
+from contacts.importers.job import (
+    import_prepare,
+    import_resume,
+    import_revert,
+    import_start,
+    job_fields,
+    job_headers,
+    job_preview,
+)
+from contacts.importers.mapping import active_custom_fields
+from contacts.models import ImportJob, ImportRowResult
+
+ERRORS_SHOWN = 20
+RUNNING = (ImportJob.Status.QUEUED, ImportJob.Status.RUNNING)
+
+
+def _job_of(request, pk: int) -> ImportJob:
+    return get_object_or_404(ImportJob.objects.visible_to(request.user).select_related("owner"), pk=pk)
+
+
+class ImportListView(ListView):
+    template_name = "contacts/imports/list.html"
+    context_object_name = "jobs"
+    paginate_by = 50
+
+    def get_queryset(self):
+        return ImportJob.objects.visible_to(self.request.user).select_related("owner").order_by("-created_at", "-id")
+
+
+@require_http_methods(["GET", "POST"])
+def import_new(request):
+    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = import_prepare(
+                owner=request.user, upload=form.cleaned_data["file"], on_duplicate=form.cleaned_data["on_duplicate"]
+            )
+        except ValidationError as error:
+            form.add_error("file", error)
+        else:
+            return redirect("contacts:import_mapping", pk=job.pk)
+    limits = {"max_mb": round(settings.IMPORT_MAX_BYTES / 2**20), "max_rows": settings.IMPORT_MAX_ROWS}
+    return render(request, "contacts/imports/new.html", {"form": form, **limits})
+
+
+@require_http_methods(["GET", "POST"])
+def import_mapping(request, pk: int):
+    job = _job_of(request, pk)
+    if job.status != ImportJob.Status.MAPPING:
+        return redirect(job)
+    custom_fields = active_custom_fields()
+    headers = job_headers(job)
+    form = ImportMappingForm(
+        request.POST or None, headers=headers, initial_fields=job_fields(job), custom_fields=custom_fields
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            import_start(job=job, fields=form.chosen_fields(), by=request.user)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("The import has started."))
+            return redirect(job)
+    preview = job_preview(job)
+    columns = [
+        {"field": bound, "header": header, "samples": [record.cells[n] for record in preview[:3] if record.cells[n]]}
+        for n, (bound, header) in enumerate(form.columns())
+    ]
+    context = {
+        "job": job,
+        "form": form,
+        "columns": columns,
+        "headers": headers,
+        "preview": preview,
+        "encoding_notice": decoding.fallback_notice(job.encoding),
+    }
+    return render(request, "contacts/imports/mapping.html", context)
+
+
+def _job_context(job: ImportJob) -> dict:
+    percent = round(100 * job.processed_rows / job.total_rows) if job.total_rows else 0
+    return {
+        "job": job,
+        "percent": percent,
+        "running": job.status in RUNNING,
+        "can_revert": job.status in (ImportJob.Status.DONE, ImportJob.Status.FAILED),
+        "can_resume": job.status == ImportJob.Status.FAILED,
+    }
+
+
+@require_GET
+def import_detail(request, pk: int):
+    job = _job_of(request, pk)
+    rejected = list(job.rows.filter(action=ImportRowResult.Action.REJECTED).order_by("line")[:ERRORS_SHOWN])
+    context = {
+        **_job_context(job),
+        "rejected": rejected,
+        "encoding_notice": decoding.fallback_notice(job.encoding),
+    }
+    return render(request, "contacts/imports/detail.html", context)
+
+
+@require_GET
+def import_progress(request, pk: int):
+    """The state of a job, polled by its page every second while it runs (htmx)."""
+    job = _job_of(request, pk)
+    response = render(request, "contacts/imports/_progress.html", _job_context(job))
+    if request.htmx and job.status not in RUNNING and request.GET.get("was") == "running":
+        # Finished while the page watched: reload it, so the error list and the revert button show.
+        response["HX-Refresh"] = "true"
+    return response
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def _csv_line(writer, row) -> str:
+    return writer.writerow([export.neutralise(str(cell)) for cell in row])
+
+
+@require_GET
+def import_errors(request, pk: int):
+    """The rejected lines of a job as CSV: line number in the file and the reason."""
+    job = _job_of(request, pk)
+    rows = job.rows.filter(action=ImportRowResult.Action.REJECTED).order_by("line").values_list("line", "message")
+    writer = csv.writer(_Echo())
+
+    def lines():
+        yield "\ufeff" + _csv_line(writer, [_("Line"), _("Reason")])
+        for line, message in rows.iterator(chunk_size=2000):
+            yield _csv_line(writer, [line, message])
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-errors.csv"'
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def import_revert_view(request, pk: int):
+    job = _job_of(request, pk)
+    form = ImportRevertForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            import_revert(job=job, by=request.user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("The import was reverted."))
+        return redirect(job)
+    return render(request, "contacts/imports/revert.html", {**_job_context(job), "form": form})
+
+
+@require_POST
+def import_resume_view(request, pk: int):
+    job = _job_of(request, pk)
+    try:
+        import_resume(job=job, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("The import continues where it stopped."))
+    return redirect(job)
+
+
+@require_GET
+def contact_export(request):
+    """The contact list as the user filtered it (same query string), as CSV or vCard 3.0, streamed."""
+    kind = request.GET.get("format", "csv")
+    if kind not in ("csv", "vcard"):
+        return HttpResponseBadRequest(_("Unknown export format: use csv or vcard."))
+    filterset = ContactFilter(request.GET, queryset=selectors.contact_list(user=request.user), request=request)
+    contacts = export.export_queryset(filterset.qs)
+    stamp = timezone.localdate().isoformat()
+    if kind == "vcard":
+        response = StreamingHttpResponse(export.vcard_chunks(contacts), content_type="text/vcard; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="contacts-{stamp}.vcf"'
+    else:
+        response = StreamingHttpResponse(export.csv_chunks(contacts), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="contacts-{stamp}.csv"'
+    return response
+
+
+urlpatterns = [
+    path("imports/", ImportListView.as_view(), name="import_list"),
+    path("imports/new/", import_new, name="import_new"),
+    path("imports/<int:pk>/", import_detail, name="import_detail"),
+    path("imports/<int:pk>/mapping/", import_mapping, name="import_mapping"),
+    path("imports/<int:pk>/progress/", import_progress, name="import_progress"),
+    path("imports/<int:pk>/errors.csv", import_errors, name="import_errors"),
+    path("imports/<int:pk>/revert/", import_revert_view, name="import_revert"),
+    path("imports/<int:pk>/resume/", import_resume_view, name="import_resume"),
+    path("contacts/export/", contact_export, name="contact_export"),
+]
