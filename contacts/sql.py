@@ -2,9 +2,11 @@
 
 Each rule inserts candidate pairs (first_id < second_id) into the review queue and leaves pairs
 already there untouched (ON CONFLICT DO NOTHING), so a scan can run any number of times. Every
-statement is index-backed so that a nightly scan of a million contacts takes minutes:
-equal emails and phones join on their b-tree indexes, similar names within a company join on the
-company index, similar names within a city use the trigram GIN index on display_name (`%`).
+statement is set-based so that a nightly scan of a million contacts takes minutes: equal emails
+and phones are grouped and joined on their indexed columns; similar names are compared within
+blocks (a company; a city and the beginning of the name) by hash join, because a trigram index
+lookup per contact (10-20 ms each with common Indian names) would take hours for a million; a scan
+of a few contacts (after a create or an import) does use the trigram GIN index on display_name.
 Values are always passed as parameters; only fixed fragments of this module are spliced in.
 """
 
@@ -13,6 +15,9 @@ from django.db import connection
 # A value shared by more contacts than this (info@…, a switchboard number) says nothing about
 # who is the same person, and its pairs would grow quadratically.
 MAX_SHARED = 50
+# A city-and-name-key or a company with more contacts than this is too common a name to compare
+# within (and its pairs would grow quadratically).
+MAX_NAME_BLOCK = 2000
 # pg_trgm similarity above which two names in the same company or city are worth a look.
 NAME_SIMILARITY = 0.6
 
@@ -20,6 +25,10 @@ _INSERT = """
     INSERT INTO contacts_duplicatecandidate (first_id, second_id, reason, score, status, found_at)
 """
 _ON_CONFLICT = " ON CONFLICT (first_id, second_id) DO NOTHING"
+# The block of a name within a city: its first word and the first letter of its second word
+# ("rajesh k" for Rajesh Kumar and Rajesh Kumaar); misspellings rarely change those.
+_NAME_KEY = "lower(split_part(display_name, ' ', 1) || ' ' || left(split_part(display_name, ' ', 2), 1))"
+_B_NAME_KEY = _NAME_KEY.replace("display_name", "b.display_name")
 
 
 def _equal_value_rule(*, table: str, column: str, reason: str, contact_ids: list[int] | None) -> str:
@@ -44,29 +53,63 @@ def _equal_value_rule(*, table: str, column: str, reason: str, contact_ids: list
 
 
 def _name_rule(*, contact_ids: list[int] | None) -> str:
-    """Pairs with similar display names that share a company, or a city (compared without case)."""
-    scoped = contact_ids is not None
-    subject = "WHERE a.id = ANY(%(ids)s)" if scoped else ""
-    # In a full scan each pair is met from its lower id; in a scoped one from the given contact.
-    order = "b.id <> a.id" if scoped else "b.id > a.id"
+    """Pairs with similar display names (pg_trgm similarity) that share a company, or that share a
+    city (without regard to case) and the beginning of the name (`_NAME_KEY`).
+
+    The full scan compares within blocks, joined by hash: a company, or a city and name key; a
+    block larger than MAX_NAME_BLOCK (a very common name in a big city) is left out, so the work
+    stays near-linear. A scan of some contacts looks their similar names up in the trigram index."""
+    if contact_ids is None:
+        return f"""
+            WITH people AS (
+                SELECT id, display_name, company_id, lower(city) AS city, {_NAME_KEY} AS name_key
+                FROM contacts_contact
+            ),
+            city_blocks AS (
+                SELECT city, name_key FROM people WHERE city <> ''
+                GROUP BY city, name_key HAVING count(*) BETWEEN 2 AND %(max_block)s
+            ),
+            company_blocks AS (
+                SELECT company_id FROM people WHERE company_id IS NOT NULL
+                GROUP BY company_id HAVING count(*) BETWEEN 2 AND %(max_block)s
+            ),
+            pairs AS (
+                SELECT a.id AS a_id, b.id AS b_id, similarity(a.display_name, b.display_name) AS score
+                FROM city_blocks k
+                JOIN people a ON a.city = k.city AND a.name_key = k.name_key
+                JOIN people b ON b.city = k.city AND b.name_key = k.name_key AND b.id > a.id
+                UNION ALL
+                SELECT a.id, b.id, similarity(a.display_name, b.display_name)
+                FROM company_blocks k
+                JOIN people a ON a.company_id = k.company_id
+                JOIN people b ON b.company_id = k.company_id AND b.id > a.id
+            )
+            {_INSERT}
+            SELECT a_id, b_id, 'name', max(score), 'open', now()
+            FROM pairs WHERE score > %(threshold)s
+            GROUP BY a_id, b_id
+            {_ON_CONFLICT}
+        """  # noqa: S608 - only this module's fixed fragments are spliced in; values are parameters
     return f"""
-        {_INSERT}
-        SELECT least(a.id, b.id), greatest(a.id, b.id), 'name', max(pair.score), 'open', now()
-        FROM contacts_contact a
-        CROSS JOIN LATERAL (
-            SELECT b.id, similarity(a.display_name, b.display_name) AS score
-            FROM contacts_contact b
-            WHERE a.company_id IS NOT NULL AND b.company_id = a.company_id AND {order}
-              AND similarity(a.display_name, b.display_name) > %(threshold)s
+        WITH subject AS (
+            SELECT id, display_name, company_id, lower(city) AS city, {_NAME_KEY} AS name_key
+            FROM contacts_contact WHERE id = ANY(%(ids)s)
+        ),
+        pairs AS (
+            SELECT s.id AS a_id, b.id AS b_id, similarity(s.display_name, b.display_name) AS score
+            FROM subject s
+            JOIN contacts_contact b ON b.display_name %% s.display_name AND b.id <> s.id
+            WHERE s.city <> '' AND lower(b.city) = s.city
+              AND {_B_NAME_KEY} = s.name_key
             UNION ALL
-            SELECT b.id, similarity(a.display_name, b.display_name)
-            FROM contacts_contact b
-            WHERE a.city <> '' AND b.display_name %% a.display_name AND {order}
-              AND lower(b.city) = lower(a.city)
-        ) AS pair
-        JOIN contacts_contact b ON b.id = pair.id
-        {subject}
-        GROUP BY least(a.id, b.id), greatest(a.id, b.id)
+            SELECT s.id, b.id, similarity(s.display_name, b.display_name)
+            FROM subject s
+            JOIN contacts_contact b ON b.company_id = s.company_id AND b.id <> s.id
+        )
+        {_INSERT}
+        SELECT least(a_id, b_id), greatest(a_id, b_id), 'name', max(score), 'open', now()
+        FROM pairs WHERE score > %(threshold)s
+        GROUP BY least(a_id, b_id), greatest(a_id, b_id)
         {_ON_CONFLICT}
     """  # noqa: S608 - only this module's fixed fragments are spliced in; values are parameters
 
@@ -95,7 +138,8 @@ def duplicates_insert_name_pairs(*, contact_ids: list[int] | None = None, thresh
     Must run inside a transaction: the `%` operator's threshold is set for this transaction only."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT set_config('pg_trgm.similarity_threshold', %s, true)", [str(threshold)])
-    return _run(_name_rule(contact_ids=contact_ids), {"ids": contact_ids, "threshold": threshold})
+    params = {"ids": contact_ids, "threshold": threshold, "max_block": MAX_NAME_BLOCK}
+    return _run(_name_rule(contact_ids=contact_ids), params)
 
 
 def duplicates_scan_lock() -> bool:

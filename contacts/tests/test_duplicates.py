@@ -92,6 +92,27 @@ def test_same_name_in_other_cities_and_companies_is_not_a_pair(org):
     assert not DuplicateCandidate.objects.exists()
 
 
+def test_scan_of_some_contacts_finds_the_name_pairs_of_the_full_scan(org):
+    company = company_create(by=org.rep_a1, name="Kaveri Traders")
+    people = [
+        _person(org.rep_a1, "Rajesh Kumar", company=company),
+        _person(org.rep_a1, "Rajesh Kumaar", company=company, city="Pune"),
+        _person(org.rep_a1, "Rajesh Kumar", city="PUNE"),
+        _person(org.rep_a1, "राजेश कुमार", city="Pune"),
+        _person(org.rep_a1, "राजेश कुमार शर्मा", city="Pune"),
+        _person(org.rep_a1, "Meera Nair", city="Pune"),
+    ]
+    duplicates_find()
+    full = _pairs("name")
+    DuplicateCandidate.objects.all().delete()
+
+    for person in people:
+        duplicates_find(contact_ids=[person.pk])
+
+    assert _pairs("name") == full
+    assert len(full) == 3  # Kumar~Kumaar in the company, Kumaar~Kumar in Pune, the Devanagari pair
+
+
 def test_scan_is_idempotent(org):
     _person(org.rep_a1, "Meera Nair", email="meera@example.com", phone="9845012345", city="Kochi")
     _person(org.rep_a1, "Meera Nair", email="meera@example.com", phone="9845012345", city="Kochi")
