@@ -253,7 +253,7 @@ def reassign(request):
     """Managers and admins: hand everything of a user (a rep who leaves) to another."""
     if not (request.user.is_crm_admin or request.user.is_manager):
         raise Http404
-    form = ReassignForm(request.POST or None, user=request.user)
+    form = ReassignForm(request.POST if request.method == "POST" else None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             text = reminders.records_hand_over(
