@@ -388,6 +388,12 @@ class ActivityKind(models.TextChoices):
     NOTE = "note", _("Note")
     PHASE = "phase", _("Phase change")
     TASK = "task", _("Task")
+    # added by the sales, support, loyalty and campaign apps
+    ORDER = "order", _("Order")
+    DEAL = "deal", _("Deal")
+    TICKET = "ticket", _("Support ticket")
+    LOYALTY = "loyalty", _("Loyalty")
+    CAMPAIGN = "campaign", _("Campaign message")
     SYSTEM = "system", _("System")
 
 

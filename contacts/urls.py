@@ -1,4 +1,10 @@
-from contacts.views import duplicates, imports, records, work
+from contacts.views import duplicates, imports, lists, records, work
 
 app_name = "contacts"
-urlpatterns = [*records.urlpatterns, *work.urlpatterns, *imports.urlpatterns, *duplicates.urlpatterns]
+urlpatterns = [
+    *lists.urlpatterns,
+    *records.urlpatterns,
+    *work.urlpatterns,
+    *imports.urlpatterns,
+    *duplicates.urlpatterns,
+]

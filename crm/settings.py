@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "axes",
     "crm",
     "contacts",
+    "sales",
+    "support",
     "campaigns",
     "analytics",
 ]

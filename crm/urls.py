@@ -18,6 +18,8 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("", include("contacts.urls")),
+    path("sales/", include("sales.urls")),
+    path("support/", include("support.urls")),
     path("campaigns/", include("campaigns.urls")),
     path("reports/", include("analytics.urls")),
 ]
