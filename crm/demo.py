@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 
+from contacts.demo import seed_client_work
 from contacts.models import Company, Contact, CustomerType, Industry, Phase
 from contacts.services import company_create, contact_create
 from crm.models import Role, Team, User
@@ -195,4 +196,5 @@ def seed_demo(*, contacts: int = 150, seed: int = 2026) -> dict:
         created.append(contact.pk)
     _spread_over_the_past(rng, Contact, created, days=540)
     _spread_over_the_past(rng, Company, [company.pk for company in companies], days=720)
-    return {"logins": logins, "companies": len(companies), "contacts": contacts}
+    work = seed_client_work(rng=rng, users=users, companies=companies, contact_ids=created)
+    return {"logins": logins, "companies": len(companies), "contacts": contacts, **work}
