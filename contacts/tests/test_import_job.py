@@ -529,6 +529,7 @@ def test_the_mapping_page_shows_the_guess_and_a_preview_and_takes_changes(client
         "phase",
     ]
     assert "Ravi" in page.content.decode()
+    assert f"{job.file_name}: {job.total_rows} rows to import" in page.content.decode()
     data = {f"column_{n}": value for n, value in enumerate(job_fields(job))}
     refused = client.post(url, {**data, "column_0": "ignore", "column_1": "ignore"})
     assert "at least one column" in refused.content.decode()
