@@ -60,6 +60,8 @@ PUBLIC_URL_NAMES = {
     "password_reset_complete",
     "healthz",
     "set_language",
+    # a customer answers the satisfaction question from the link in an email, without an account
+    "support:satisfaction",
 }
 
 
