@@ -40,6 +40,9 @@ SPECIAL_RELATIONS = {
     ("contacts.referral", "referred_contact"),
     ("contacts.duplicatecandidate", "first"),
     ("contacts.duplicatecandidate", "second"),
+    # The merged records' current loyalty tiers go with them; the nightly recompute gives the kept
+    # record its tier from all the orders now on it.
+    ("sales.contacttier", "contact"),
 }
 # Blank fields of the kept record that are filled from the merged ones (first non-blank wins).
 FILL_FIELDS = [

@@ -8,13 +8,19 @@ NAVIGATION = [
     ("my_day", _("My day"), "contacts:my_day"),
     ("contacts", _("Contacts"), "contacts:contact_list"),
     ("companies", _("Companies"), "contacts:company_list"),
-    ("pipeline", _("Pipeline"), "contacts:pipeline"),
+    ("pipeline", _("Lifecycle"), "contacts:pipeline"),
+    ("deals", _("Deals"), "sales:deal_board"),
+    ("orders", _("Orders"), "sales:order_list"),
+    ("products", _("Products"), "sales:product_list"),
+    ("support", _("Support"), "support:ticket_list"),
     ("campaigns", _("Campaigns"), "campaigns:index"),
     ("reports", _("Reports"), "analytics:reports"),
 ]
 # Pages whose section is not the one of their namespace.
 SECTION_OF_PAGE = {"contacts:pipeline": "pipeline", "contacts:my_day": "my_day"}
-SECTION_OF_NAMESPACE = {"contacts": "contacts", "campaigns": "campaigns", "analytics": "reports"}
+SECTION_OF_NAMESPACE = {"contacts": "contacts", "campaigns": "campaigns", "analytics": "reports", "support": "support"}
+# Apps with several sections: the first part of the view name picks it ("sales:product_detail" -> products).
+SECTION_OF_PAGE_PREFIX = {"sales:product": "products", "sales:order": "orders", "sales:deal": "deals"}
 
 
 def current_section(match) -> str:
@@ -24,6 +30,9 @@ def current_section(match) -> str:
         return SECTION_OF_PAGE[match.view_name]
     if match.namespace == "contacts" and match.url_name.startswith("company"):
         return "companies"
+    for prefix, section in SECTION_OF_PAGE_PREFIX.items():
+        if match.view_name.startswith(prefix):
+            return section
     return SECTION_OF_NAMESPACE.get(match.namespace, "dashboard")
 
 
@@ -54,6 +63,6 @@ def navigation(request):
 def _unread_count_of(user):
     from functools import cache
 
-    from contacts.reminders import unread_notification_count
+    from contacts.selectors_work import unread_notification_count
 
     return cache(lambda: unread_notification_count(user=user))

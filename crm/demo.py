@@ -12,6 +12,10 @@ from contacts.demo import seed_client_work
 from contacts.models import Company, Contact, CustomerType, Industry, Phase
 from contacts.services import company_create, contact_create
 from crm.models import Role, Team, User
+from sales.demo import orders_demo
+from sales.demo_deals import deals_demo
+from sales.demo_loyalty import loyalty_demo
+from support.demo import tickets_demo
 
 DEMO_USERS = [
     # username, first, last, role, language, password used in development
@@ -103,6 +107,8 @@ COMPANIES = [
     ("ಮೈಸೂರು ಸಿಲ್ಕ್ ಹೌಸ್", "mysorusilkhouse.in", "Textiles"),
 ]
 JOB_TITLES = ["Owner", "Purchase Manager", "Director", "Accounts Head", "Operations Lead", "CEO", "Store Manager"]
+# Phases that only purchases reach (sales.lifecycle); the demo gets there through orders.
+CUSTOMER_PHASES = {Phase.RETENTION, Phase.EXTENSION, Phase.CHURNED}
 PHASE_WEIGHTS = [
     (Phase.SELECTION, 20),
     (Phase.ACQUISITION, 30),
@@ -171,9 +177,11 @@ def seed_demo(*, contacts: int = 150, seed: int = 2026) -> dict:
     phases, weights = zip(*PHASE_WEIGHTS, strict=True)
     names = LATIN_NAMES * 4 + NATIVE_NAMES * 3
     created = []
+    customers = []  # (contact, the phase its orders are to give it)
     for n in range(contacts):
         given, family = rng.choice(names)
         city, state = rng.choice(CITIES)
+        phase = rng.choices(phases, weights)[0]
         b2b = rng.random() < 0.55
         company = rng.choice(companies) if b2b else None
         owner = company.owner if company else rng.choice(owners)
@@ -191,10 +199,29 @@ def seed_demo(*, contacts: int = 150, seed: int = 2026) -> dict:
             city=company.city if company else city,
             state=company.state if company else state,
             customer_type=CustomerType.B2B if company else CustomerType.B2C,
-            phase=rng.choices(phases, weights)[0],
+            # A customer starts as a lead; its orders (sales.demo) move it on through the lifecycle rules.
+            phase=Phase.ACQUISITION if phase in CUSTOMER_PHASES else phase,
         )
         created.append(contact.pk)
+        if phase in CUSTOMER_PHASES:
+            customers.append((contact, phase))
     _spread_over_the_past(rng, Contact, created, days=540)
     _spread_over_the_past(rng, Company, [company.pk for company in companies], days=720)
     work = seed_client_work(rng=rng, users=users, companies=companies, contact_ids=created)
-    return {"logins": logins, "companies": len(companies), "contacts": contacts, **work}
+    sales = orders_demo(rng=rng, customers=customers, by=users["admin"])
+    # After the orders: tickets go to those the orders made customers.
+    support = tickets_demo(rng=rng, contact_ids=created)
+    # Last, so that the deals do not change the random draws of the parts before them.
+    deals = deals_demo(rng=rng, contact_ids=created)
+    # After every order: tiers come from the purchases; its own draws leave the parts above as they were.
+    loyalty = loyalty_demo(rng=random.Random(seed + 1), by=users["admin"])
+    return {
+        "logins": logins,
+        "companies": len(companies),
+        "contacts": contacts,
+        **work,
+        **sales,
+        **support,
+        **deals,
+        **loyalty,
+    }

@@ -7,6 +7,12 @@ from django_celery_beat.models import CrontabSchedule, PeriodicTask
 PERIODIC_TASKS = {
     "Clear expired sessions": ("crm.tasks.clear_expired_sessions_task", {"minute": "30", "hour": "3"}),
     "Send due task reminders": ("contacts.tasks.reminders_send_due_task", {"minute": "*"}),
+    "Flag missed SLA targets of tickets": ("support.tasks.sla_breaches_flag_task", {"minute": "*"}),
+    # After midnight in the business's time zone: the churn window counts whole business days.
+    "Move lapsed customers to churned": ("sales.tasks.lifecycle_churn_task", {"minute": "15", "hour": "1"}),
+    "Suggest cross-sells from orders": ("sales.tasks.suggestions_refresh_task", {"minute": "45", "hour": "2"}),
+    # After midnight business time: the 12-month window of the loyalty tiers starts at a day's 00:00.
+    "Recompute loyalty tiers": ("sales.tasks.tiers_recompute_task", {"minute": "30", "hour": "1"}),
 }
 
 
