@@ -1,6 +1,11 @@
+from django import forms
 from django.contrib import admin
+from django.utils.text import format_lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from contacts import models
+from contacts.services import source_code
 
 
 class ContactEmailInline(admin.TabularInline):
@@ -121,13 +126,52 @@ class CustomFieldAdmin(admin.ModelAdmin):
     search_fields = ["label", "key"]
 
 
+class AssignmentRuleForm(forms.ModelForm):
+    """A "source" rule keeps the source's code, whether the admin typed its name or its code."""
+
+    class Meta:
+        model = models.AssignmentRule
+        fields = ["name", "position", "match", "value", "strategy", "user", "team", "active"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        sources = ", ".join(f"{label} ({code})" for code, label in models.Source.choices)
+        self.fields["value"].help_text = format_lazy(
+            "{} {} {}",
+            self.fields["value"].help_text,
+            _("For “Source is”, the name or the code of a source:"),
+            sources,
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("match") == models.AssignmentRule.Match.SOURCE:
+            code = source_code(cleaned.get("value", ""))
+            if code is None:
+                self.add_error(
+                    "value",
+                    gettext("“%(value)s” is not a source. Choose one of: %(sources)s.")
+                    % {"value": cleaned.get("value", ""), "sources": ", ".join(map(str, models.Source.labels))},
+                )
+            else:
+                cleaned["value"] = code
+        return cleaned
+
+
 @admin.register(models.AssignmentRule)
 class AssignmentRuleAdmin(admin.ModelAdmin):
-    list_display = ["name", "position", "match", "value", "strategy", "user", "team", "active"]
+    form = AssignmentRuleForm
+    list_display = ["name", "position", "match", "value_shown", "strategy", "user", "team", "active"]
     list_editable = ["position", "active"]
     list_filter = ["match", "strategy", "active"]
     search_fields = ["name", "value"]
     autocomplete_fields = ["user", "team"]
+
+    @admin.display(description=_("value"), ordering="value")
+    def value_shown(self, rule):
+        if rule.match == models.AssignmentRule.Match.SOURCE and rule.value in models.Source.values:
+            return models.Source(rule.value).label
+        return rule.value
 
 
 @admin.register(models.SavedView)

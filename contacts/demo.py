@@ -26,6 +26,7 @@ from contacts.services import (
     activity_log,
     consent_set,
     contact_create,
+    contact_set_social_accounts,
     contact_update,
     notify,
     phase_change,
@@ -125,6 +126,12 @@ def seed_client_work(*, rng: random.Random, users: dict, companies: list[Company
             preferred_channel=rng.choice([Channel.WHATSAPP, Channel.PHONE, Channel.EMAIL, ""]),
             tags=tags,
         )
+        if rng.random() < 0.3:
+            handle = contact.email.split("@")[0] if contact.email else f"contact{contact.pk}"
+            platforms = rng.sample(["linkedin", "instagram", "facebook", "x"], k=rng.choice([1, 1, 2]))
+            contact_set_social_accounts(
+                contact=contact, by=owner, via="demo", accounts=[(platform, f"@{handle}") for platform in platforms]
+            )
         for channel in (Channel.EMAIL, Channel.WHATSAPP, Channel.SMS):
             if rng.random() < 0.55:
                 granted_at = _ago(rng, days=500)

@@ -1,4 +1,4 @@
-"""Task reminders, in-app notices and handing records over; each reminder goes out once, by email and as a notice.
+"""Task reminders: each goes out once, by email and as an in-app notice.
 
 How "exactly once" is kept, even with two beat runs at once and workers killed and restarted:
 
@@ -28,19 +28,13 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
-from contacts.models import Notification, Task, TaskStatus
-from contacts.normalise import clean_text
-from contacts.services import notify, owner_reassign
+from contacts.models import Task, TaskStatus
+from contacts.services import notify, reminder_key
 
 BATCH_SIZE = 500
 EMAIL_RETRY_AFTER = datetime.timedelta(minutes=10)
 EMAIL_GIVE_UP_AFTER = datetime.timedelta(days=1)
-
-
-def _reminder_key(task_id: int) -> str:
-    return f"task-reminder:{task_id}"
 
 
 def _in_zone_of(user):
@@ -74,7 +68,7 @@ def reminders_send_due(*, now: datetime.datetime | None = None, batch_size: int 
         for task in due:
             user = task.assignee
             with translation.override(user.language or settings.LANGUAGE_CODE), timezone.override(_in_zone_of(user)):
-                notify(user=user, text=_reminder_text(task), key=_reminder_key(task.pk), url=task_url(task))
+                notify(user=user, text=_reminder_text(task), key=reminder_key(task.pk), url=task_url(task))
         # Claims whose email task never ran (lost between commit and enqueue, or a dead worker).
         stranded = list(
             Task.objects.filter(
@@ -130,88 +124,3 @@ def reminder_email_send(*, task_id: int) -> bool:
         task.reminder_emailed_at = timezone.now()
         task.save(update_fields=["reminder_emailed_at"])
         return True
-
-
-# Tasks ---------------------------------------------------------------------------------
-
-TASK_EDIT_FIELDS = {"title", "notes", "due_at", "remind_at", "assignee"}
-
-
-@transaction.atomic
-def task_update(*, task: Task, by, **fields) -> dict:
-    """Change a task; a new reminder time (or a new assignee) re-arms its reminder. Returns the changes."""
-    unknown = set(fields) - TASK_EDIT_FIELDS
-    if unknown:
-        raise ValueError(f"not task fields: {sorted(unknown)}")
-    if "title" in fields:
-        fields["title"] = clean_text(fields["title"])[:200]
-    if "notes" in fields:
-        fields["notes"] = clean_text(fields["notes"], multiline=True)
-    if "remind_at" in fields and fields["remind_at"] is None:
-        fields["remind_at"] = fields.get("due_at", task.due_at)
-    changes = {}
-    for field, value in fields.items():
-        old = getattr(task, field)
-        if old != value:
-            changes[field] = (old, value)
-            setattr(task, field, value)
-    if not changes:
-        return changes
-    task.full_clean()
-    update_fields = list(changes)
-    if {"remind_at", "assignee"} & set(changes) and task.status == TaskStatus.OPEN:
-        task.reminder_sent_at = task.reminder_emailed_at = None
-        update_fields += ["reminder_sent_at", "reminder_emailed_at"]
-        # The notice of the earlier reminder goes, so the new one can be given under the same key.
-        Notification.objects.filter(key=_reminder_key(task.pk)).delete()
-    task.save(update_fields=update_fields)
-    return changes
-
-
-# Notifications -------------------------------------------------------------------------
-
-
-def notification_mark_read(*, user, ids: list[int] | None = None) -> int:
-    """Mark the user's notices (the given ones, or all) as read; returns how many changed."""
-    notices = Notification.objects.filter(user=user, read_at__isnull=True)
-    if ids is not None:
-        notices = notices.filter(pk__in=ids)
-    return notices.update(read_at=timezone.now())
-
-
-def unread_notification_count(*, user) -> int:
-    return Notification.objects.filter(user=user, read_at__isnull=True).count()
-
-
-# Handing records over -----------------------------------------------------------------
-
-
-def reassign_summary(summary: dict, to_user) -> str:
-    """ "12 contacts, 3 companies, 5 open tasks moved to Priya" """
-    parts = [
-        ngettext("%(count)d contact", "%(count)d contacts", summary["contact_count"])
-        % {"count": summary["contact_count"]},
-        ngettext("%(count)d company", "%(count)d companies", summary["company_count"])
-        % {"count": summary["company_count"]},
-        ngettext("%(count)d open task", "%(count)d open tasks", summary["task_count"])
-        % {"count": summary["task_count"]},
-    ]
-    return _("%(parts)s moved to %(user)s") % {"parts": ", ".join(parts), "user": to_user}
-
-
-def records_hand_over(*, from_user, to_user, by, deactivate: bool = False) -> str:
-    """Reassign everything of one user to another (and deactivate the one who leaves, if asked);
-    the new owner gets a notice. Returns the summary line."""
-    with transaction.atomic():
-        summary = owner_reassign(from_user=from_user, to_user=to_user, by=by)
-        if deactivate and from_user.is_active:
-            from_user.is_active = False
-            from_user.save(update_fields=["is_active"])
-        text = reassign_summary(summary, to_user)
-        notify(
-            user=to_user,
-            text=_("You took over the records of %(user)s: %(summary)s") % {"user": from_user, "summary": text},
-            key=f"reassign:{from_user.pk}:{timezone.now().isoformat()}",
-            url=reverse("contacts:contact_list") + f"?owner={to_user.pk}",
-        )
-    return text

@@ -4,8 +4,16 @@ import re
 
 from django.db.models import Count, Q, QuerySet
 
-from contacts.models import Company, Contact, Phase
+from contacts.models import Company, Contact, Phase, SavedView
 from contacts.normalise import normalise_phone
+from contacts.paging import sorts
+from crm.access import visible_owner_ids
+from crm.models import Team, User
+
+# The sorts of the lists; each has an index on (field, id) (Contact.Meta / Company.Meta).
+CONTACT_SORTS = sorts(name="display_name", activity="last_activity_at", created="created_at")
+COMPANY_SORTS = sorts(name="name", activity="last_activity_at")
+_OWNER_COLUMNS = ("owner__id", "owner__username", "owner__first_name", "owner__last_name")
 
 
 def contact_list(*, user) -> QuerySet[Contact]:
@@ -14,6 +22,56 @@ def contact_list(*, user) -> QuerySet[Contact]:
 
 def company_list(*, user) -> QuerySet[Company]:
     return Company.objects.visible_to(user).select_related("owner")
+
+
+def contact_list_rows(*, user) -> QuerySet[Contact]:
+    """The contacts of the list page: only the columns it shows, tags in one more query."""
+    return (
+        contact_list(user=user)
+        .only(
+            "id",
+            "display_name",
+            "email",
+            "phone",
+            "city",
+            "phase",
+            "last_activity_at",
+            "created_at",
+            "company__id",
+            "company__name",
+            *_OWNER_COLUMNS,
+        )
+        .prefetch_related("tags")
+    )
+
+
+def company_list_rows(*, user) -> QuerySet[Company]:
+    return (
+        company_list(user=user)
+        .select_related("industry")
+        .only(
+            "id", "name", "domain", "city", "state", "size_band", "last_activity_at", "industry__name", *_OWNER_COLUMNS
+        )
+    )
+
+
+def saved_views_of(*, user, list_name: str) -> QuerySet[SavedView]:
+    """A user's own saved views of one list; nobody else's are ever listed."""
+    return SavedView.objects.filter(user=user, list_name=list_name).order_by("name", "id")
+
+
+def teams_visible_to(user) -> QuerySet[Team]:
+    """Teams whose members' records the user may see: all for an admin, the teams a manager
+    manages, and the sharing teams a rep belongs to."""
+    teams = Team.objects.order_by("name")
+    if visible_owner_ids(user) is None:
+        return teams
+    return teams.filter(Q(manager=user) | Q(members=user, shares_records=True)).distinct()
+
+
+def team_owner_ids(team: Team) -> QuerySet:
+    """Ids of the team's members and manager: the owners of "the team's" records."""
+    return User.objects.filter(Q(teams=team) | Q(managed_teams=team)).values("pk")
 
 
 def contact_search(queryset: QuerySet[Contact], text: str) -> QuerySet[Contact]:

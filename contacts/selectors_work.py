@@ -1,10 +1,12 @@
-"""Reads of the daily work: timelines of contacts and companies, tasks, My day, notifications."""
+"""Reads of the daily work: timelines of contacts and companies, tasks, My day, notifications, hand-over summaries."""
 
 import datetime
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from contacts.models import Activity, Company, Contact, Notification, Task, TaskStatus
 from crm.access import visible_owner_ids
@@ -128,3 +130,20 @@ def my_day(*, user, now: datetime.datetime | None = None) -> dict[str, list[Task
 def notification_page(*, user, after: Cursor | None = None, size: int = NOTIFICATION_PAGE_SIZE) -> Page:
     """The user's notices, newest first (index notification_user_idx)."""
     return _keyset_page(Notification.objects.filter(user=user), after=after, size=size, time_field="created_at")
+
+
+def unread_notification_count(*, user) -> int:
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+def reassign_summary(summary: dict, to_user) -> str:
+    """ "12 contacts, 3 companies, 5 open tasks moved to Priya" (of owner_reassign's counts)"""
+    parts = [
+        ngettext("%(count)d contact", "%(count)d contacts", summary["contact_count"])
+        % {"count": summary["contact_count"]},
+        ngettext("%(count)d company", "%(count)d companies", summary["company_count"])
+        % {"count": summary["company_count"]},
+        ngettext("%(count)d open task", "%(count)d open tasks", summary["task_count"])
+        % {"count": summary["task_count"]},
+    ]
+    return _("%(parts)s moved to %(user)s") % {"parts": ", ".join(parts), "user": to_user}

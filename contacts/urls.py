@@ -1,9 +1,10 @@
-from contacts.views import duplicates, imports, lists, records, work
+from contacts.views import duplicates, edit, imports, lists, records, work
 
 app_name = "contacts"
 urlpatterns = [
     *lists.urlpatterns,
     *records.urlpatterns,
+    *edit.urlpatterns,
     *work.urlpatterns,
     *imports.urlpatterns,
     *duplicates.urlpatterns,

@@ -47,7 +47,7 @@ class UserAdmin(BaseUserAdmin):
 
     def _hand_over(self, request, leaving, *, from_action):
         from contacts.forms_work import HandOverForm
-        from contacts.reminders import records_hand_over
+        from contacts.services import records_hand_over
 
         done = None if from_action else HttpResponseRedirect(reverse("admin:crm_user_changelist"))
         if any(user.pk == request.user.pk for user in leaving):

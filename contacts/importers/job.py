@@ -23,9 +23,17 @@ from django.db.models.functions import Coalesce, Lower, Now
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from contacts import sql
 from contacts.export import VCARD_HEADERS, unneutralise
 from contacts.importers import csvfile, decoding, vcard
-from contacts.importers.mapping import RowValues, active_custom_fields, check_mapping, guess, row_values
+from contacts.importers.mapping import (
+    SINGLE_TARGETS,
+    RowValues,
+    active_custom_fields,
+    check_mapping,
+    guess,
+    row_values,
+)
 from contacts.models import (
     Activity,
     ActivityKind,
@@ -39,28 +47,17 @@ from contacts.models import (
     Phase,
     PhaseChange,
     Source,
-    Tag,
 )
 from contacts.normalise import clean_text
-from contacts.services import notify
+from contacts.services import contact_tags_add, contacts_create, notify
 
 BATCH_SIZE = 1000
 MAX_COLUMNS = 500
 PREVIEW_ROWS = 5
 # Namespace of the advisory locks that keep one worker per job (pg_try_advisory_lock(namespace, job id)).
 LOCK_NAMESPACE = 0x1E7A
-UPDATABLE_FIELDS = [
-    "given_name",
-    "family_name",
-    "job_title",
-    "address_line",
-    "city",
-    "state",
-    "postcode",
-    "country",
-    "customer_type",
-    "source",
-]
+# Fields a row overwrites on the contact it updates; the display name, company and phase have rules of their own.
+UPDATABLE_FIELDS = [name for name in SINGLE_TARGETS if name not in {"display_name", "company", "phase"}]
 Action = ImportRowResult.Action
 Status = ImportJob.Status
 
@@ -356,8 +353,7 @@ class _Target:
     tags: set[str]
     has_primary_email: bool = False
     has_primary_phone: bool = False
-    initial_phase: str = ""
-    initial_display_name: str = ""
+    # What the batch adds to the contact once it exists (the one it creates, or one of before).
     new_emails: list[str] = field(default_factory=list)
     new_phones: list[str] = field(default_factory=list)
     new_tags: list[str] = field(default_factory=list)
@@ -403,10 +399,11 @@ def _process_batch(job: ImportJob, records: list[csvfile.Record], custom_fields:
         valid = [row for row in rows if row.action != Action.REJECTED]
         _decide(batch, valid)
         _resolve_companies(batch, [row for row in valid if row.action in (Action.CREATED, Action.UPDATED)])
+        # A row that updates a contact created by an earlier row of the batch comes after it, so
+        # creating first and updating next (in file order) is importing the rows one at a time.
+        _create(batch, [row for row in valid if row.action == Action.CREATED])
         for row in valid:
-            if row.action == Action.CREATED:
-                _fill_new(batch, row)
-            elif row.action == Action.UPDATED:
+            if row.action == Action.UPDATED:
                 _apply_update(batch, row)
         _write(batch, rows)
 
@@ -574,31 +571,37 @@ def _company_of(batch: _Batch, values: RowValues) -> Company | None:
     return batch.companies.get(name.lower()) if name else None
 
 
-def _fill_new(batch: _Batch, row: _Row) -> None:
+def _new_contact(batch: _Batch, row: _Row) -> dict:
+    """The row of contacts_create for a row that creates a contact."""
     fields, target = row.values.fields, row.target
-    company = _company_of(batch, row.values)
-    contact = Contact(
-        owner=batch.owner,
-        import_key=row.key,
-        display_name=fields["display_name"],
-        email=target.emails[0] if target.emails else "",
-        phone=target.phones[0] if target.phones else "",
-        company=company,
-        source=fields.get("source", "" if "source" in batch.mapped else Source.IMPORT),
-        custom=dict(row.values.custom),
-        created_at=batch.now,
-        updated_at=batch.now,
-        last_activity_at=batch.now,
-        phase_changed_at=batch.now,
+    new = {name: fields[name] for name in SINGLE_TARGETS if name in fields and name != "company"}
+    if "source" not in new:
+        new["source"] = "" if "source" in batch.mapped else Source.IMPORT
+    return {
+        **new,
+        "company": _company_of(batch, row.values),
+        "custom": dict(row.values.custom),
+        "import_key": row.key,
+        "emails": list(target.emails),
+        "phones": list(target.phones),
+        "tags": sorted(target.tags),
+    }
+
+
+def _create(batch: _Batch, rows: list[_Row]) -> None:
+    """The contacts of the rows that create one, through the service the contact form uses, with
+    the owner the assignment rules give them (else the importer)."""
+    contacts = contacts_create(
+        rows=[_new_contact(batch, row) for row in rows],
+        by=batch.owner,
+        via=batch.via,
+        at=batch.now,
+        channels_normalised=True,
     )
-    for name in ("given_name", "family_name", "job_title", "address_line", "city", "state", "postcode"):
-        setattr(contact, name, fields.get(name, ""))
-    for name in ("country", "customer_type", "phase"):
-        if fields.get(name):
-            setattr(contact, name, fields[name])
-    target.contact = contact
-    target.initial_phase = contact.phase
-    target.initial_display_name = contact.display_name
+    for row, contact in zip(rows, contacts, strict=True):
+        target = row.target
+        target.contact = contact
+        target.has_primary_email, target.has_primary_phone = bool(target.emails), bool(target.phones)
 
 
 def _derived_name(given: str, family: str) -> str:
@@ -650,8 +653,7 @@ def _apply_update(batch: _Batch, row: _Row) -> None:
         current.extend(added)
         previous[kind] = added
         batch.field_changes.append((target, kind, ", ".join(before), ", ".join(current)))
-        if not target.is_new:
-            getattr(target, f"new_{kind}").extend(added)
+        getattr(target, f"new_{kind}").extend(added)
         if not getattr(contact, attr):
             previous[attr] = [getattr(contact, attr), current[0]]
             setattr(contact, attr, current[0])
@@ -662,8 +664,7 @@ def _apply_update(batch: _Batch, row: _Row) -> None:
         target.tags.update(added_tags)
         previous["tags"] = added_tags
         batch.field_changes.append((target, "tags", ", ".join(before), ", ".join(sorted(target.tags))))
-        if not target.is_new:
-            target.new_tags.extend(added_tags)
+        target.new_tags.extend(added_tags)
     for name, (old, new) in changes.items():
         if name == "company":
             old, new = batch.company_names.get(old, ""), batch.company_names.get(new, "")
@@ -689,22 +690,15 @@ def _text(value) -> str:
 
 
 def _write(batch: _Batch, rows: list[_Row]) -> None:
+    """What the rows that update change: fields, added emails, phones and tags, phase moves, history."""
     owner, now, via = batch.owner, batch.now, batch.via
-    new = batch.new_targets
-    Contact.objects.bulk_create([target.contact for target in new])
-    existing = [target for target in batch.existing.values() if target.dirty]
-    if existing:
-        update_fields = sorted(set().union(*(target.dirty for target in existing)))
-        Contact.objects.bulk_update([target.contact for target in existing], update_fields, batch_size=500)
+    targets = [*batch.existing.values(), *batch.new_targets]
+    dirty = [target for target in targets if target.dirty]
+    if dirty:
+        update_fields = sorted(set().union(*(target.dirty for target in dirty)))
+        Contact.objects.bulk_update([target.contact for target in dirty], update_fields, batch_size=500)
     emails, phones = [], []
-    for target in new:
-        emails += [
-            ContactEmail(contact=target.contact, email=e, is_primary=n == 0) for n, e in enumerate(target.emails)
-        ]
-        phones += [
-            ContactPhone(contact=target.contact, number=p, is_primary=n == 0) for n, p in enumerate(target.phones)
-        ]
-    for target in batch.existing.values():
+    for target in targets:
         for email in target.new_emails:
             emails.append(ContactEmail(contact=target.contact, email=email, is_primary=not target.has_primary_email))
             target.has_primary_email = True
@@ -713,26 +707,10 @@ def _write(batch: _Batch, rows: list[_Row]) -> None:
             target.has_primary_phone = True
     ContactEmail.objects.bulk_create(emails)
     ContactPhone.objects.bulk_create(phones)
-    _write_tags(new, batch.existing.values())
-    reason = _("Created")
+    contact_tags_add(pairs=[(target.contact.pk, name) for target in targets for name in target.new_tags])
     PhaseChange.objects.bulk_create(
-        [
-            *(
-                PhaseChange(
-                    contact=target.contact,
-                    from_phase="",
-                    to_phase=target.initial_phase,
-                    at=now,
-                    by=owner,
-                    reason=reason,
-                )
-                for target in new
-            ),
-            *(
-                PhaseChange(contact=target.contact, from_phase=old, to_phase=to, at=now, by=owner, reason=via)
-                for target, old, to in batch.phase_moves
-            ),
-        ]
+        PhaseChange(contact=target.contact, from_phase=old, to_phase=to, at=now, by=owner, reason=via)
+        for target, old, to in batch.phase_moves
     )
     Activity.objects.bulk_create(
         Activity(
@@ -747,44 +725,32 @@ def _write(batch: _Batch, rows: list[_Row]) -> None:
         for target, old, to in batch.phase_moves
     )
     FieldChange.objects.bulk_create(
-        [
-            *(
-                FieldChange(
-                    record_type="contact",
-                    record_id=target.contact.pk,
-                    field="created",
-                    changed_by=owner,
-                    new_value=target.initial_display_name,
-                    via=via,
-                    changed_at=now,
-                )
-                for target in new
-            ),
-            *(
-                FieldChange(
-                    record_type="contact",
-                    record_id=target.contact.pk,
-                    field=name,
-                    old_value=old,
-                    new_value=value,
-                    changed_by=owner,
-                    via=via,
-                    changed_at=now,
-                )
-                for target, name, old, value in batch.field_changes
-            ),
-        ]
-    )
-    ImportRowResult.objects.bulk_create(
-        ImportRowResult(
-            job=batch.job,
-            line=row.line,
-            action=row.action,
-            contact=row.target.contact if row.target is not None else None,
-            message=row.message[:500],
-            previous=row.previous,
+        FieldChange(
+            record_type="contact",
+            record_id=target.contact.pk,
+            field=name,
+            old_value=old,
+            new_value=value,
+            changed_by=owner,
+            via=via,
+            changed_at=now,
         )
-        for row in rows
+        for target, name, old, value in batch.field_changes
+    )
+    sql.copy_rows(
+        ImportRowResult,
+        ["job_id", "line", "action", "contact_id", "message", "previous"],
+        (
+            (
+                batch.job.pk,
+                row.line,
+                row.action,
+                row.target.contact.pk if row.target else None,
+                row.message[:500],
+                row.previous,
+            )
+            for row in rows
+        ),
     )
     counts = {action: sum(1 for row in rows if row.action == action) for action in Action.values}
     ImportJob.objects.filter(pk=batch.job.pk).update(
@@ -794,18 +760,6 @@ def _write(batch: _Batch, rows: list[_Row]) -> None:
         skipped_count=F("skipped_count") + counts[Action.SKIPPED],
         error_count=F("error_count") + counts[Action.REJECTED],
     )
-
-
-def _write_tags(new: list[_Target], existing: Iterable[_Target]) -> None:
-    pairs = [(target.contact.pk, name) for target in new for name in target.tags]
-    pairs += [(target.contact.pk, name) for target in existing for name in target.new_tags]
-    if not pairs:
-        return
-    names = sorted({name for _pk, name in pairs})
-    Tag.objects.bulk_create([Tag(name=name) for name in names], ignore_conflicts=True)
-    ids = dict(Tag.objects.filter(name__in=names).values_list("name", "id"))
-    through = Contact.tags.through
-    through.objects.bulk_create([through(contact_id=pk, tag_id=ids[name]) for pk, name in pairs], ignore_conflicts=True)
 
 
 # Revert -----------------------------------------------------------------------------------

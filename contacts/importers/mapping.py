@@ -13,27 +13,17 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from contacts.export import COLUMNS, CUSTOM_PREFIX, unneutralise
-from contacts.models import Contact, CustomerType, CustomField, Phase, Source
+from contacts.models import Company, Contact, CustomerType, CustomField, Phase, Source
 from contacts.normalise import clean_text, normalise_email, normalise_phone
+from contacts.services import CONTACT_FIELDS, TAG_LENGTH, clean_fields, source_code
 
 IGNORE = "ignore"
 CUSTOM = "custom:"
+# Contact fields a file does not set: the importer owns what it imports (or the assignment rules
+# give it an owner), custom fields have a column each, the others have no usual column in exports.
+NOT_IMPORTED = {"owner", "custom", "preferred_language", "preferred_channel", "is_influencer"}
 # Targets a row has one value of; the others (email, phone, tags) may come from several columns.
-SINGLE_TARGETS = [
-    "given_name",
-    "family_name",
-    "display_name",
-    "company",
-    "job_title",
-    "address_line",
-    "city",
-    "state",
-    "postcode",
-    "country",
-    "customer_type",
-    "source",
-    "phase",
-]
+SINGLE_TARGETS = [*(name for name in CONTACT_FIELDS if name not in NOT_IMPORTED), "phase"]
 MULTI_TARGETS = ["email", "phone", "tags"]
 NAME_TARGETS = {"given_name", "family_name", "display_name"}
 TARGET_LABELS = {
@@ -55,19 +45,14 @@ TARGET_LABELS = {
     "phase": gettext_lazy("Phase"),
     "tags": gettext_lazy("Tags (comma-separated)"),
 }
+# Targets whose text is read through a table of names (a country, a phase…); the others are free text.
+CODED_TARGETS = {"country", "customer_type", "source", "phase"}
+# The longest value of each free-text target, as the database keeps it (a company by its name).
 MAX_LENGTHS = {
-    "given_name": 150,
-    "family_name": 150,
-    "display_name": 300,
-    "company": 200,
-    "job_title": 150,
-    "address_line": 300,
-    "city": 100,
-    "state": 100,
-    "postcode": 12,
+    **{name: Contact._meta.get_field(name).max_length for name in SINGLE_TARGETS if name not in CODED_TARGETS},
+    "company": Company._meta.get_field("name").max_length,
 }
-TAG_LENGTH = 50
-EMAIL_LENGTH = 254
+EMAIL_LENGTH = Contact._meta.get_field("email").max_length
 
 
 def norm(text: str) -> str:
@@ -270,8 +255,8 @@ def _phases() -> dict[str, str]:
 
 
 @functools.cache
-def _sources() -> dict[str, str]:
-    # Salesforce's and HubSpot's usual lead sources as ours.
+def _source_aliases() -> dict[str, str]:
+    # Salesforce's and HubSpot's usual lead sources as ours (our own codes and labels: source_code).
     others = {
         "web": Source.WEB_FORM,
         "website": Source.WEB_FORM,
@@ -289,10 +274,8 @@ def _sources() -> dict[str, str]:
         "social media": Source.SOCIAL,
         "organic social": Source.SOCIAL,
         "paid social": Source.SOCIAL,
-        "walk in": Source.WALK_IN,
     }
-    with _english():
-        return _choice_aliases(Source.choices, others)
+    return {norm(alias): value for alias, value in others.items()}
 
 
 @functools.cache
@@ -436,12 +419,9 @@ def row_values(cells: list[str], fields: list[str], custom_fields: dict[str, Cus
                     values.custom[custom_field.key] = _custom_value(custom_field, text)
                 except ValidationError as error:
                     problems.extend(error.messages)
-        else:
-            if target == "address_line":
-                text = clean_text(raw.replace("\r\n", "\n").replace("\r", "\n"), multiline=True)
-            else:
-                text = clean_text(raw)
-            if text and target not in values.fields:
+        elif target not in values.fields:
+            text = clean_fields({target: raw})[target]
+            if text:
                 values.fields[target] = text
     values.display_given = bool(values.fields.get("display_name"))
     _check_fields(values.fields, problems)
@@ -470,7 +450,8 @@ def _check_fields(fields: dict[str, str], problems: list[str]) -> None:
             else:
                 fields[name] = value
     if "source" in fields:
-        fields["source"] = _sources().get(norm(fields["source"]), Source.OTHER)
+        text = fields["source"]
+        fields["source"] = source_code(text) or _source_aliases().get(norm(text), Source.OTHER)
     if not fields.get("display_name"):
         name = " ".join(part for part in (fields.get("given_name", ""), fields.get("family_name", "")) if part)
         if name:

@@ -1,9 +1,13 @@
-"""Lead assignment rules: who owns a new lead created without an owner (contacts.services.lead_owner)."""
+"""Lead assignment rules: who owns a new lead created (or imported) without an owner (contacts.services.lead_owners)."""
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 
-from contacts.models import AssignmentRule, Industry, Source
-from contacts.services import contact_create, lead_owner
+from contacts.admin import AssignmentRuleForm
+from contacts.importers.job import import_prepare, import_run, import_start, job_fields
+from contacts.models import AssignmentRule, Contact, Industry, Source
+from contacts.services import contact_create, contacts_create, lead_owner
 from contacts.tests.factories import CompanyFactory
 from crm.tests.factories import TeamFactory, UserFactory
 
@@ -140,3 +144,94 @@ def test_round_robin_turns_are_kept_per_rule(creator):
 
 def test_lead_owner_answers_none_when_no_rule_matches():
     assert lead_owner(fields={"city": "Pune"}) is None
+
+
+# Source rules compare codes: the admin may type the label they see or the stored code -----------
+
+
+@pytest.mark.parametrize("typed", ["Walk-in", "walk-in", "WALK IN", "walk_in"])
+def test_the_admin_form_keeps_the_code_of_the_source_typed(org, typed):
+    owner = UserFactory()
+    form = AssignmentRuleForm(
+        data={
+            "name": "Walk-ins",
+            "position": 0,
+            "match": "source",
+            "value": typed,
+            "strategy": "user",
+            "user": owner.pk,
+            "active": "on",
+        }
+    )
+    assert form.is_valid(), form.errors
+    rule = form.save()
+    assert rule.value == Source.WALK_IN
+    assert _lead(org.rep_a1, source=Source.WALK_IN).owner == owner
+    assert _lead(org.rep_a1, source=Source.REFERRAL).owner == org.rep_a1
+
+
+def test_the_admin_form_refuses_a_source_that_does_not_exist():
+    form = AssignmentRuleForm(
+        data={"name": "Typo", "position": 0, "match": "source", "value": "Walkin", "strategy": "user", "user": 1}
+    )
+    assert not form.is_valid()
+    assert "is not a source" in form.errors["value"][0] and "Walk-in" in form.errors["value"][0]
+
+
+def test_a_city_rule_keeps_the_value_as_typed():
+    owner = UserFactory()
+    form = AssignmentRuleForm(
+        data={"name": "Pune", "position": 0, "match": "city", "value": "Pune", "strategy": "user", "user": owner.pk}
+    )
+    assert form.is_valid(), form.errors
+    assert form.save().value == "Pune"
+
+
+def test_a_source_rule_saved_with_the_label_matches_the_stored_code(creator):
+    """Rules saved before the form kept codes (or made outside it) still work."""
+    owner = UserFactory()
+    AssignmentRule.objects.create(name="Walk-ins", match="source", value="Walk-in", strategy="user", user=owner)
+    assert _lead(creator, source=Source.WALK_IN).owner == owner
+    assert _lead(creator, source=Source.EVENT).owner == creator
+
+
+def test_a_source_rule_added_in_the_admin_assigns_imported_and_typed_leads(client, org, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    walk_ins = UserFactory(username="walk_ins")
+    client.force_login(org.admin)
+    response = client.post(
+        reverse("admin:contacts_assignmentrule_add"),
+        {
+            "name": "Walk-ins",
+            "position": 0,
+            "match": "source",
+            "value": "Walk-in",
+            "strategy": "user",
+            "user": walk_ins.pk,
+            "active": "on",
+        },
+    )
+    assert response.status_code == 302
+    assert AssignmentRule.objects.get().value == Source.WALK_IN
+
+    job = import_prepare(
+        owner=org.rep_a1,
+        upload=SimpleUploadedFile("leads.csv", b"Name,Lead Source\nAsha Rao,Walk-in\nRavi Kumar,Web\n"),
+    )
+    import_start(job=job, fields=job_fields(job), by=org.rep_a1)
+    import_run(job_id=job.pk)
+
+    owners = dict(Contact.objects.values_list("display_name", "owner"))
+    assert owners == {"Asha Rao": walk_ins.pk, "Ravi Kumar": org.rep_a1.pk}
+    assert _lead(org.rep_a1, source=Source.WALK_IN).owner == walk_ins
+
+
+def test_one_batch_hands_out_round_robin_turns_as_leads_one_by_one(creator):
+    members = [UserFactory(username=f"turn{n}") for n in range(3)]
+    AssignmentRule.objects.create(name="Team", strategy="round_robin", team=TeamFactory(members=members))
+    _lead(creator)  # the first turn went before the batch
+
+    batch = contacts_create(rows=[{"given_name": f"Lead {n}"} for n in range(4)], by=creator)
+
+    assert [contact.owner for contact in batch] == [members[1], members[2], members[0], members[1]]
+    assert _lead(creator).owner == members[2]

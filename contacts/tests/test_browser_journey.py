@@ -1,4 +1,5 @@
-"""A rep's day in a real browser (Debian's Chromium): a contact, a call logged, a task added, all on its page."""
+"""A rep's day in a real browser (Debian's Chromium): a contact created through the form, a call logged,
+a task added, all on its page."""
 
 import datetime
 
@@ -6,12 +7,12 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from contacts.services import contact_create
+from contacts.models import Contact
 from crm.tests.factories import UserFactory
 
 
 @pytest.mark.django_db(transaction=True)
-def test_rep_logs_a_call_and_adds_a_task_on_a_contacts_page(live_server, page):
+def test_rep_creates_a_contact_logs_a_call_and_adds_a_task_on_its_page(live_server, page):
     rep = UserFactory(username="asha", first_name="Asha", password="correct-horse-battery")
     errors = []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
@@ -22,10 +23,22 @@ def test_rep_logs_a_call_and_adds_a_task_on_a_contacts_page(live_server, page):
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Welcome, Asha")).to_be_visible()
 
-    # The contact form (/contacts/new/) is not there yet: the contact is made through the service.
-    contact = contact_create(by=rep, given_name="Ravi", family_name="Kumar", email="ravi@example.com")
-    page.goto(f"{live_server.url}{contact.get_absolute_url()}")
+    # The rep creates the contact through the form, from the contact list.
+    page.goto(f"{live_server.url}/contacts/")
+    page.get_by_role("link", name="New contact").click()
+    form = page.get_by_test_id("contact-form")
+    form.get_by_label("Given name").fill("Ravi")
+    form.get_by_label("Family name").fill("Kumar")
+    form.get_by_label("Email", exact=True).fill("Ravi@Example.com")
+    form.get_by_label("Phone", exact=True).fill("098450 12345")
+    form.get_by_role("button", name="Save").click()
     expect(page.get_by_role("heading", name="Ravi Kumar")).to_be_visible()
+    expect(page.get_by_text("Saved.")).to_be_visible()
+    expect(page.get_by_test_id("contact-emails")).to_have_text("ravi@example.com")
+    expect(page.get_by_test_id("contact-phones")).to_have_text("+91 98450 12345")
+    contact = Contact.objects.get()
+    assert (contact.owner, contact.email, contact.phone) == (rep, "ravi@example.com", "+919845012345")
+    assert page.url == f"{live_server.url}{contact.get_absolute_url()}"
 
     log_form = page.get_by_test_id("log-form")
     expect(log_form).to_be_visible()  # loaded by htmx

@@ -81,6 +81,33 @@ def test_similar_devanagari_names_in_the_same_city_are_a_pair(org):
     assert _pairs("name") == {_pair(first, second), _pair(bengali, bengali_too)}
 
 
+def test_a_misspelt_first_word_in_the_same_city_is_a_pair(org):
+    right = _person(org.rep_a1, "Rajesh Kumar", city="Pune")
+    misspelt = _person(org.rep_a1, "Rahjesh Kumar", city="pune")
+    for name in ("Suresh Kumar", "Rakesh Kumar", "Ramesh Kumar", "Meera Nair", "Rajiv Khanna"):
+        _person(org.rep_a1, name, city="Pune")  # other people of the town, some a letter apart
+    _person(org.rep_a1, "Rahjesh Kumar", city="Chennai")  # the same spelling elsewhere
+
+    duplicates_find()
+
+    [candidate] = DuplicateCandidate.objects.filter(reason="name")
+    assert (candidate.first_id, candidate.second_id) == _pair(right, misspelt)
+    assert 0.65 < candidate.score < 0.7
+    DuplicateCandidate.objects.all().delete()
+    duplicates_find(contact_ids=[misspelt.pk])  # after a create or an import, the same
+    assert _pairs("name") == {_pair(right, misspelt)}
+
+
+def test_a_misspelt_second_word_in_the_same_city_is_still_a_pair(org):
+    right = _person(org.rep_a1, "Priya Sharma", city="Mumbai")
+    misspelt = _person(org.rep_a1, "Priya Sharmaa", city="Mumbai")
+    _person(org.rep_a1, "Prita Sharma", city="Mumbai")  # another woman, a letter apart
+
+    duplicates_find()
+
+    assert _pairs("name") == {_pair(right, misspelt)}
+
+
 def test_same_name_in_other_cities_and_companies_is_not_a_pair(org):
     _person(org.rep_a1, "Anita Desai", city="Pune")
     _person(org.rep_a1, "Anita Desai", city="Chennai")
@@ -306,3 +333,17 @@ def test_scan_now_runs_the_scan_in_the_worker(client, org, celery_worker):
     while not DuplicateCandidate.objects.exists() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert _pairs() == {_pair(first, second)}
+
+
+def test_the_queue_and_needs_attention_share_one_table_and_pager(client, org):
+    for _n in range(30):
+        _candidate(ContactFactory(owner=org.rep_a1), ContactFactory(owner=org.rep_a1))
+    client.force_login(org.rep_a1)
+
+    for url, rows in ((reverse("contacts:duplicate_list"), 5), (reverse("contacts:needs_attention"), 10)):
+        response = client.get(url, {"page": 2})
+        used = [template.name for template in response.templates]
+        assert "contacts/partials/review_table.html" in used and "partials/pagination.html" in used
+        page = response.content.decode()
+        assert "Page 2 of 2" in page
+        assert page.count("<tr>") == rows + 1  # the rows of page 2 and the head

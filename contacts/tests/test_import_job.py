@@ -1,5 +1,6 @@
 """The import job: upload, mapping, a run through a real worker, duplicates, resuming, reverting, limits, pages."""
 
+import contextlib
 import csv
 import io
 import time
@@ -8,7 +9,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection, connections
+from django.db import DatabaseError, connection, connections
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -310,6 +311,20 @@ def test_a_job_that_failed_in_a_batch_keeps_the_batches_before_and_resumes(org, 
     assert snapshot(org.rep_a1) == snapshot(org.rep_b1)
 
 
+def _wait_for_session_end(pid: int) -> None:
+    """The server ends a closed session (and frees its locks) a moment after the client hangs up."""
+    deadline = time.monotonic() + 10
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            # pg_stat_activity is read once per transaction unless the snapshot is dropped
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [pid])
+            if cursor.fetchone()[0] == 0:
+                return
+            time.sleep(0.02)
+    raise AssertionError(f"session {pid} did not end")
+
+
 @pytest.mark.django_db
 def test_a_second_worker_does_not_run_a_job_that_is_being_run(org):
     job = import_prepare(owner=org.rep_a1, upload=upload(SAMPLE))
@@ -318,11 +333,18 @@ def test_a_second_worker_does_not_run_a_job_that_is_being_run(org):
     try:
         with other.cursor() as cursor:  # another worker's session holds the job
             cursor.execute("SELECT pg_advisory_lock(%s, %s)", [LOCK_NAMESPACE, job.pk])
+            cursor.execute("SELECT pg_backend_pid()")
+            other_pid = cursor.fetchone()[0]
         assert import_run(job_id=job.pk) == "busy"
         job.refresh_from_db()
         assert (job.status, job.processed_rows) == (Status.QUEUED, 0)
+        # The worker is killed: its session ends, and the lock goes with it.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [other_pid])
+        _wait_for_session_end(other_pid)
     finally:
-        other.close()  # the lock goes with the session, as with a killed worker
+        with contextlib.suppress(DatabaseError):
+            other.close()
     assert import_run(job_id=job.pk) == "done"
     assert import_run(job_id=job.pk) == "not runnable"  # a redelivered task after the end does nothing
 
@@ -630,3 +652,57 @@ def test_a_full_import_through_the_worker(client, org, celery_worker):
     page = client.get(job.get_absolute_url()).content.decode()
     assert "Done" in page and "every 1s" not in page
     assert Contact.objects.filter(owner=org.rep_a1).count() == 4
+
+
+def _written_rows(contact) -> dict:
+    """Every row a new contact consists of, without ids, times and the channel (form or import)."""
+    return {
+        "contact": Contact.objects.filter(pk=contact.pk)
+        .values(
+            "given_name",
+            "family_name",
+            "display_name",
+            "email",
+            "phone",
+            "city",
+            "country",
+            "customer_type",
+            "source",
+            "phase",
+            "owner",
+            "custom",
+        )
+        .get(),
+        "emails": list(contact.emails.order_by("id").values_list("email", "is_primary")),
+        "phones": list(contact.phones.order_by("id").values_list("number", "kind", "is_primary")),
+        "tags": sorted(contact.tags.values_list("name", flat=True)),
+        "phases": list(contact.phase_changes.values_list("from_phase", "to_phase", "by", "reason", "rule")),
+        "history": list(
+            FieldChange.objects.filter(record_type="contact", record_id=contact.pk).values_list(
+                "field", "old_value", "new_value", "changed_by"
+            )
+        ),
+    }
+
+
+@pytest.mark.django_db
+def test_an_imported_contact_is_written_as_the_contact_form_writes_one(org):
+    job = run_file(
+        org.rep_a1,
+        "First Name,Last Name,Email,Phone,City,Tags,Lifecycle Stage,Source\n"
+        'Asha,Rao,Asha@Example.com,098450 10001,Pune,"vip, north",customer,Referral\n',
+    )
+    [imported] = Contact.objects.filter(pk__in=job.rows.values("contact"))
+    typed = contact_create(
+        by=org.rep_a1,
+        given_name="Asha",
+        family_name="Rao",
+        email="asha@example.com",
+        phone="+91 98450 10001",
+        city="Pune",
+        tags=["north", "vip"],
+        phase="retention",
+        source="referral",
+    )
+    assert _written_rows(imported) == _written_rows(typed)
+    assert FieldChange.objects.get(record_id=imported.pk, field="created").via == f"import #{job.pk}"

@@ -11,8 +11,8 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from contacts.models import Notification, Task, TaskStatus
-from contacts.reminders import EMAIL_RETRY_AFTER, reminder_email_send, reminders_send_due, task_update
-from contacts.services import task_complete, task_create
+from contacts.reminders import EMAIL_RETRY_AFTER, reminder_email_send, reminders_send_due
+from contacts.services import task_complete, task_create, task_update
 from contacts.tasks import reminders_send_due_task, task_reminder_email_task
 from contacts.tests.factories import ContactFactory
 from crm.tests.factories import UserFactory

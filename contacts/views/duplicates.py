@@ -22,6 +22,23 @@ from contacts.services import contact_verify
 from crm.access import visible_users
 
 MERGE_CHOICES_SHOWN = 20
+# The columns of the two review tables (templates/contacts/partials/review_table.html): (label, hidden).
+DUPLICATE_COLUMNS = [
+    (gettext_lazy("Record"), False),
+    (gettext_lazy("Looks like"), False),
+    (gettext_lazy("Why"), False),
+    (gettext_lazy("Score"), False),
+    (gettext_lazy("Found"), False),
+    (gettext_lazy("Actions"), True),
+]
+ATTENTION_COLUMNS = [
+    (gettext_lazy("Name"), False),
+    (gettext_lazy("Completeness"), False),
+    (gettext_lazy("Missing"), False),
+    (gettext_lazy("Last updated or verified"), False),
+    (gettext_lazy("Owner"), False),
+    (gettext_lazy("Actions"), True),
+]
 
 
 def _may_scan(user) -> bool:
@@ -51,6 +68,7 @@ class DuplicateListView(ListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["may_scan"] = _may_scan(self.request.user)
+        context["columns"] = DUPLICATE_COLUMNS
         return context
 
 
@@ -199,6 +217,7 @@ class NeedsAttentionView(ListView):
         context["filter_form"] = self.filter_form
         context["show_owner_filter"] = user.is_crm_admin or user.is_manager
         context["threshold"] = ATTENTION_BELOW
+        context["columns"] = ATTENTION_COLUMNS
         return context
 
 

@@ -11,10 +11,17 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
-from contacts import reminders, selectors_work
+from contacts import selectors_work
 from contacts.forms_work import ActivityLogForm, ReassignForm, TaskForm, TimelineFilterForm
 from contacts.models import Company, Contact, Task
-from contacts.services import activity_log, task_complete, task_create
+from contacts.services import (
+    activity_log,
+    notification_mark_read,
+    records_hand_over,
+    task_complete,
+    task_create,
+    task_update,
+)
 
 SUBJECT_MODELS = {"contact": Contact, "company": Company}
 
@@ -187,7 +194,7 @@ def task_edit(request, pk: int):
         form = TaskForm(request.POST, user=request.user)
         if form.is_valid():
             try:
-                reminders.task_update(task=task, by=request.user, **form.cleaned_data)
+                task_update(task=task, by=request.user, **form.cleaned_data)
             except ValidationError as error:
                 form.add_error(None, error)
         if form.is_valid():
@@ -234,12 +241,12 @@ def notifications_read(request):
         if not notice_id.isdigit():
             return HttpResponseBadRequest(_("Unknown notification."))
         notice = get_object_or_404(request.user.notifications.all(), pk=int(notice_id))
-        reminders.notification_mark_read(user=request.user, ids=[notice.pk])
+        notification_mark_read(user=request.user, ids=[notice.pk])
         if request.htmx:
             notice.refresh_from_db()
             return render(request, "contacts/partials/work_notification_item.html", {"notice": notice})
     else:
-        count = reminders.notification_mark_read(user=request.user)
+        count = notification_mark_read(user=request.user)
         messages.success(
             request,
             ngettext("%(count)d notification marked as read.", "%(count)d notifications marked as read.", count)
@@ -256,7 +263,7 @@ def reassign(request):
     form = ReassignForm(request.POST if request.method == "POST" else None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
-            text = reminders.records_hand_over(
+            text = records_hand_over(
                 from_user=form.cleaned_data["from_user"], to_user=form.cleaned_data["to_user"], by=request.user
             )
         except ValidationError as error:

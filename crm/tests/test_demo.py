@@ -69,3 +69,4 @@ def test_seed_demo_shows_every_part_of_the_client_database(settings):
     assert FieldChange.objects.filter(via="form", field="job_title").exists()
     assert AssignmentRule.objects.filter(active=True).count() == 2
     assert Contact.objects.filter(tags__isnull=False).exists()
+    assert Contact.objects.filter(social_accounts__isnull=False).exists()
