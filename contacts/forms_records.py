@@ -27,6 +27,7 @@ from contacts.models import (
     Source,
 )
 from contacts.normalise import normalise_email, phone_display, phone_or_error
+from contacts.services import CONTACT_FIELDS
 from crm.access import visible_users
 from crm.context_processors import LANGUAGE_SELF_NAMES
 from crm.models import User
@@ -155,23 +156,8 @@ def custom_json_value(custom_field: CustomField, value):
     return str(value)
 
 
-CONTACT_FORM_FIELDS = [
-    "given_name",
-    "family_name",
-    "display_name",
-    "company",
-    "job_title",
-    "address_line",
-    "city",
-    "state",
-    "postcode",
-    "country",
-    "customer_type",
-    "source",
-    "preferred_language",
-    "preferred_channel",
-    "is_influencer",
-]
+# The contact's own fields in the form; custom fields and the owner have inputs of their own.
+CONTACT_FORM_FIELDS = [field for field in CONTACT_FIELDS if field not in ("custom", "owner")]
 
 
 def clean_country(value: str) -> str:
