@@ -27,6 +27,8 @@ if not SECRET_KEY:
     SECRET_KEY = "insecure-development-key-never-use-in-production"  # noqa: S105 - development and tests only
 
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if not PRODUCTION else [])
+# The address links in emails start with when no request tells it (e.g. https://crm.example.in).
+SITE_URL = env.str("CRM_SITE_URL", default="")
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
@@ -52,6 +54,7 @@ INSTALLED_APPS = [
     "support",
     "campaigns",
     "analytics",
+    "bench",
 ]
 
 MIDDLEWARE = [
@@ -156,7 +159,10 @@ LANGUAGES = [
 LOCALE_PATHS = [BASE_DIR / "locale"]
 FORMAT_MODULE_PATH = ["crm.formats"]
 USE_I18N = True
-USE_THOUSAND_SEPARATOR = True
+# Off: with it on, every number in a template is grouped, ids included ("1,768" in a link or a
+# hidden input). Money and large counts are grouped on purpose with the `money` filter and
+# humanize's `intcomma`, which follow the Indian grouping of crm.formats.
+USE_THOUSAND_SEPARATOR = False
 TIME_ZONE = env.str("TIME_ZONE", default="Asia/Kolkata")
 USE_TZ = True
 DEFAULT_CURRENCY = env.str("DEFAULT_CURRENCY", default="INR")
@@ -258,3 +264,8 @@ IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=1_048_576)
 
 # A contact neither updated nor verified for this many days is "stale" (needs attention).
 CONTACT_STALE_DAYS = env.int("CONTACT_STALE_DAYS", default=180)
+
+# A customer (retention or extension) with no purchase for this many days moves to churned (nightly job).
+CHURN_WINDOW_DAYS = env.int("CHURN_WINDOW_DAYS", default=365)
+if CHURN_WINDOW_DAYS < 1:
+    raise ImproperlyConfigured("CHURN_WINDOW_DAYS must be at least 1.")

@@ -16,10 +16,11 @@ STAGES = [
 def create_default_pipeline(apps, schema_editor):
     Pipeline = apps.get_model("sales", "Pipeline")
     Stage = apps.get_model("sales", "Stage")
-    if Pipeline.objects.exists():
+    db = schema_editor.connection.alias
+    if Pipeline.objects.using(db).exists():
         return
-    pipeline = Pipeline.objects.create(name="Sales", active=True, position=0)
-    Stage.objects.bulk_create(
+    pipeline = Pipeline.objects.using(db).create(name="Sales", active=True, position=0)
+    Stage.objects.using(db).bulk_create(
         Stage(pipeline=pipeline, name=name, kind=kind, probability=probability, position=position)
         for position, (name, kind, probability) in enumerate(STAGES, start=1)
     )

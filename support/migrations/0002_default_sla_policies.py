@@ -14,7 +14,7 @@ DEFAULTS = {
 def create_policies(apps, schema_editor):
     SLAPolicy = apps.get_model("support", "SLAPolicy")
     for priority, (first_response, resolution) in DEFAULTS.items():
-        SLAPolicy.objects.get_or_create(
+        SLAPolicy.objects.using(schema_editor.connection.alias).get_or_create(
             priority=priority,
             defaults={"first_response_minutes": first_response, "resolution_minutes": resolution},
         )

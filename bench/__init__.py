@@ -1,0 +1,1 @@
+"""The data generator at scale and the benchmark scenarios (see README, "Performance")."""
