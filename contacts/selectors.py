@@ -74,12 +74,21 @@ def team_owner_ids(team: Team) -> QuerySet:
     return User.objects.filter(Q(teams=team) | Q(managed_teams=team)).values("pk")
 
 
+# A search matching more companies than this is too vague to list all their people.
+COMPANY_MATCHES = 500
+
+
 def contact_search(queryset: QuerySet[Contact], text: str) -> QuerySet[Contact]:
     """Contacts whose name, email, phone or company matches `text` (any script, any phone format)."""
     text = text.strip()
     if not text:
         return queryset
-    condition = Q(display_name__icontains=text) | Q(email__icontains=text) | Q(company__name__icontains=text)
+    condition = Q(display_name__trigram_contains=text) | Q(email__trigram_contains=text)
+    # Companies first, by their own trigram index; their ids then join the other conditions as
+    # one more index scan (an OR across the join would make PostgreSQL read every contact).
+    company_ids = list(company_search(Company.objects.all(), text).values_list("id", flat=True)[:COMPANY_MATCHES])
+    if company_ids:
+        condition |= Q(company_id__in=company_ids)
     if re.fullmatch(r"[\d\s()+.\-]{5,}", text):
         phone = normalise_phone(text)
         if phone:
@@ -91,7 +100,7 @@ def company_search(queryset: QuerySet[Company], text: str) -> QuerySet[Company]:
     text = text.strip()
     if not text:
         return queryset
-    return queryset.filter(Q(name__icontains=text) | Q(domain__icontains=text))
+    return queryset.filter(Q(name__trigram_contains=text) | Q(domain__trigram_contains=text))
 
 
 def phase_counts(*, user) -> list[dict]:

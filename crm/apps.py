@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class CrmConfig(AppConfig):
     name = "crm"
     verbose_name = _("CRM: users and teams")
+
+    def ready(self):
+        from crm import lookups
+
+        lookups.register()

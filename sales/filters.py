@@ -55,7 +55,7 @@ class OrderFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        condition = Q(reference=value) | Q(contact__display_name__icontains=value)
+        condition = Q(reference=value) | Q(contact__display_name__trigram_contains=value)
         number = ORDER_NUMBER.match(value)
         if number:
             condition |= Q(pk=int(number.group(1)))

@@ -229,4 +229,4 @@ class DealFilter(django_filters.FilterSet):
         value = " ".join(value.split())
         if not value:
             return queryset
-        return queryset.filter(Q(name__icontains=value) | Q(contact__display_name__icontains=value))
+        return queryset.filter(Q(name__icontains=value) | Q(contact__display_name__trigram_contains=value))

@@ -51,10 +51,13 @@ class TicketFilter(django_filters.FilterSet):
         return queryset.filter(status=value)
 
     def search(self, queryset, name, value):
-        text = value.strip().lstrip("#")
+        text = value.strip()
+        if text.startswith("#") and text[1:].isdigit() and len(text) <= 13:
+            return queryset.filter(pk=int(text[1:]))  # "#123" is the ticket's number, nothing else
+        text = text.lstrip("#")
         if not text:
             return queryset
-        condition = Q(subject__icontains=text) | Q(contact__display_name__icontains=text)
+        condition = Q(subject__icontains=text) | Q(contact__display_name__trigram_contains=text)
         if text.isdigit() and len(text) <= 12:
             condition |= Q(pk=int(text))
         return queryset.filter(condition)
