@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 
 from contacts.models import Task, TaskStatus
 from contacts.services import notify, reminder_key
+from crm.links import absolute_url
 
 BATCH_SIZE = 500
 EMAIL_RETRY_AFTER = datetime.timedelta(minutes=10)
@@ -113,7 +114,7 @@ def reminder_email_send(*, task_id: int) -> bool:
                     lines.append(_("Contact: %(name)s") % {"name": task.contact.display_name})
                 if task.notes:
                     lines += ["", task.notes]
-                lines += ["", _("Open it in the CRM: %(path)s") % {"path": task_url(task)}]
+                lines += ["", _("Open it in the CRM: %(path)s") % {"path": absolute_url(task_url(task))}]
             # Sent inside the transaction: if SMTP fails, the flag stays null and the task retries.
             EmailMessage(
                 subject=" ".join(subject.splitlines())[:200],

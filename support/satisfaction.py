@@ -21,12 +21,12 @@ from django.utils import timezone, translation
 
 from contacts.models import Channel as ContactChannel
 from contacts.models import Consent, ConsentStatus
+from crm.links import absolute_url
 from support.models import Status, Ticket
 
 SALT = "support.satisfaction"
 LINK_MAX_AGE = datetime.timedelta(days=30)
 # Where links point when the request that resolved the ticket gave no address (admin, jobs).
-DEFAULT_LINK_BASE = "http://localhost:8000"
 
 
 class LinkState(StrEnum):
@@ -41,8 +41,7 @@ def link_token(ticket: Ticket) -> str:
 
 
 def link_url(ticket: Ticket, link_base: str = "") -> str:
-    base = (link_base or getattr(settings, "SITE_URL", "") or DEFAULT_LINK_BASE).rstrip("/")
-    return base + reverse("support:satisfaction", args=[link_token(ticket)])
+    return absolute_url(reverse("support:satisfaction", args=[link_token(ticket)]), link_base)
 
 
 def link_read(token: str) -> tuple[LinkState, Ticket | None, str]:

@@ -12,7 +12,7 @@ from django_celery_beat.models import PeriodicTask
 
 from contacts.models import Notification, Task, TaskStatus
 from contacts.reminders import EMAIL_RETRY_AFTER, reminder_email_send, reminders_send_due
-from contacts.services import task_complete, task_create, task_update
+from contacts.services import contact_create, task_complete, task_create, task_update
 from contacts.tasks import reminders_send_due_task, task_reminder_email_task
 from contacts.tests.factories import ContactFactory
 from crm.tests.factories import UserFactory
@@ -87,6 +87,17 @@ def test_the_email_goes_once_even_if_its_task_runs_twice(mailoutbox):
     assert reminder_email_send(task_id=task.pk) is False
     [message] = mailoutbox
     assert message.to == ["asha@example.com"] and "Call Ravi" in message.subject
+
+
+@pytest.mark.django_db
+def test_the_email_links_to_the_record_on_the_crms_own_address(mailoutbox, settings):
+    settings.SITE_URL = "https://crm.example.in/"
+    user = UserFactory(email="asha@example.com")
+    contact = contact_create(by=user, given_name="Ravi")
+    task = task_create(by=user, title="Call", due_at=timezone.now(), contact=contact)
+    reminders_send_due()
+    assert reminder_email_send(task_id=task.pk) is True
+    assert f"https://crm.example.in/contacts/{contact.pk}/" in mailoutbox[0].body
 
 
 @pytest.mark.django_db
