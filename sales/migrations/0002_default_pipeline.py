@@ -28,7 +28,7 @@ def create_default_pipeline(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("sales", "0002_deals"),
+        ("sales", "0001_initial"),
     ]
 
     operations = [
