@@ -2,6 +2,7 @@
 
 import csv
 import io
+import threading
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -10,7 +11,16 @@ from django.http import StreamingHttpResponse
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from contacts.export import HEADERS, neutralise, unneutralise
+from contacts.export import (
+    HEADERS,
+    VCARD_COLUMNS,
+    csv_chunks,
+    join_tags,
+    neutralise,
+    unneutralise,
+    vcard_chunks,
+    vcard_records,
+)
 from contacts.importers.job import import_prepare, import_run, import_start, job_fields
 from contacts.models import Contact, CustomField, Phase
 from contacts.services import contact_create
@@ -240,3 +250,114 @@ def test_our_vcard_export_imports_back_with_its_names_channels_and_tags(client, 
     assert (job.created_count, job.error_count) == (3, 0)
     vcard_fields = ["given_name", "family_name", "display_name", "email", "phone", "job_title", "address_line"]
     assert _values(org.rep_b1, vcard_fields) == _values(org.rep_a1, vcard_fields)
+
+
+def _plain_rows(owner, custom_keys) -> list[list[str]]:
+    """The export's rows by the plainest means: model instances and their related rows, read by the ORM."""
+    contacts = (
+        Contact.objects.filter(owner=owner)
+        .select_related("company")
+        .prefetch_related("emails", "phones", "tags")
+        .order_by("display_name", "id")
+    )
+    rows = []
+    for c in contacts:
+        emails = [e.email for e in c.emails.all()]
+        phones = [p.number for p in c.phones.all()]
+        if c.email and c.email not in emails:
+            emails.insert(0, c.email)
+        if c.phone and c.phone not in phones:
+            phones.insert(0, c.phone)
+        custom = c.custom or {}
+        rows.append(
+            [
+                neutralise(cell)
+                for cell in (
+                    c.given_name,
+                    c.family_name,
+                    c.display_name,
+                    emails[0] if emails else "",
+                    ", ".join(emails[1:]),
+                    phones[0] if phones else "",
+                    ", ".join(phones[1:]),
+                    c.company.name if c.company else "",
+                    c.job_title,
+                    c.address_line,
+                    c.city,
+                    c.state,
+                    c.postcode,
+                    c.country,
+                    c.customer_type,
+                    c.source,
+                    c.phase,
+                    join_tags(sorted(t.name for t in c.tags.all())),
+                    *("" if custom.get(key) is None else str(custom[key]) for key in custom_keys),
+                )
+            ]
+        )
+    return rows
+
+
+def test_csv_rows_equal_a_plain_orm_read_of_the_same_contacts(client, org, custom_fields):
+    people(org.rep_a1)
+    # a primary email and phone with no ContactEmail/ContactPhone row, and no company
+    ContactFactory(owner=org.rep_a1, display_name="Zoya Bare", phone="+919845099999")
+    odd = contact_create(by=org.rep_a1, given_name="Ödön", emails=["o@example.hu"], tags=["Zeta", "alpha", "Éclair"])
+    # custom values of every JSON kind; keys no field names are not exported
+    Contact.objects.filter(pk=odd.pk).update(custom={"shop-size": 2.5, "since": True, "gone": "x"})
+    Contact.objects.filter(display_name="Zoya Bare").update(custom={"shop-size": None, "since": [1, "a"]})
+    ContactFactory(owner=org.rep_a2, display_name="Not Mine")
+    text = export(client, org.rep_a1, format="csv")
+    exported = list(csv.reader(io.StringIO(text[1:])))
+    assert exported[0] == [*HEADERS, "Custom: shop-size", "Custom: since"]
+    assert exported[1:] == _plain_rows(org.rep_a1, ["shop-size", "since"])
+    assert len(exported) == 6
+
+
+def test_vcard_records_carry_the_same_channels_kinds_and_tags_as_the_orm(org):
+    people(org.rep_a1)
+    ContactFactory(owner=org.rep_a1, display_name="Zoya Bare", phone="+919845099999")
+    records = {record[2]: record for record in vcard_records(Contact.objects.filter(owner=org.rep_a1))}
+    assert len(records) == 4
+    for contact in Contact.objects.filter(owner=org.rep_a1).prefetch_related("emails", "phones", "tags"):
+        record = dict(zip(VCARD_COLUMNS, records[contact.display_name], strict=False))
+        emails, phones, tags, kinds = records[contact.display_name][len(VCARD_COLUMNS) :]
+        assert record["updated_at"] == contact.updated_at
+        assert record["company__name"] == (contact.company.name if contact.company else None)
+        assert emails == [e.email for e in contact.emails.all()]
+        assert list(zip(phones, kinds, strict=True)) == [(p.number, p.kind) for p in contact.phones.all()]
+        assert sorted(tags) == sorted(t.name for t in contact.tags.all())
+
+
+def test_a_long_export_is_streamed_in_pieces_of_chunk_size_rows(client, org, monkeypatch):
+    monkeypatch.setattr("contacts.export.CHUNK_SIZE", 2)
+    for n in range(5):
+        contact_create(by=org.rep_a1, given_name=f"P{n}", email=f"p{n}@example.com")
+    client.force_login(org.rep_a1)
+    for kind, marker in (("csv", "@example.com"), ("vcard", "BEGIN:VCARD")):
+        pieces = [piece.decode() for piece in client.get(EXPORT, {"format": kind}).streaming_content]
+        assert len(pieces) == 3
+        assert [piece.count(marker) for piece in pieces] == [2, 2, 1]
+
+
+def test_an_export_stopped_half_way_leaves_no_thread_cursor_or_savepoint_behind(org, monkeypatch):
+    monkeypatch.setattr("contacts.export.CHUNK_SIZE", 2)
+    for n in range(7):
+        contact_create(by=org.rep_a1, given_name=f"P{n}", email=f"p{n}@example.com")
+    savepoints, threads = list(connection.savepoint_ids), threading.active_count()
+    for chunks in (csv_chunks, vcard_chunks):
+        pieces = chunks(Contact.objects.filter(owner=org.rep_a1))
+        assert "p0@example.com" in next(pieces)
+        pieces.close()  # what the response does when the client goes away
+        assert connection.savepoint_ids == savepoints
+        assert threading.active_count() == threads
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_cursors")
+            assert cursor.fetchone() == (0,)
+    assert Contact.objects.filter(owner=org.rep_a1).count() == 7
+
+
+def test_an_empty_selection_exports_only_the_header(client, org):
+    contact_create(by=org.rep_a1, given_name="Asha")
+    assert rows_of(export(client, org.rep_a1, format="csv", ids="not-ids")) == []
+    assert export(client, org.rep_a1, format="vcard", ids="not-ids") == ""

@@ -190,7 +190,7 @@ def contact_export(request):
     if kind not in ("csv", "vcard"):
         return HttpResponseBadRequest(_("Unknown export format: use csv or vcard."))
     filterset = ContactFilter(request.GET, queryset=selectors.contact_list(user=request.user), request=request)
-    contacts = export.export_queryset(filterset.qs)
+    contacts = filterset.qs
     stamp = timezone.localdate().isoformat()
     if kind == "vcard":
         response = StreamingHttpResponse(export.vcard_chunks(contacts), content_type="text/vcard; charset=utf-8")
