@@ -21,10 +21,11 @@ DEBUG = env.bool("DJANGO_DEBUG", default=False)
 PRODUCTION = not DEBUG and not TESTING
 
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
-if not SECRET_KEY:
-    if PRODUCTION:
-        raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off.")
+if not SECRET_KEY and not PRODUCTION:
     SECRET_KEY = "insecure-development-key-never-use-in-production"  # noqa: S105 - development and tests only
+# In production without a key it stays empty: the web server refuses to start (crm/wsgi.py) and
+# Django refuses every use of it (sessions, CSRF, signed links), while commands that need no key
+# (migrate, makemigrations --check) still run.
 
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if not PRODUCTION else [])
 # The address links in emails start with when no request tells it (e.g. https://crm.example.in).
