@@ -25,7 +25,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, transaction
 from django.db.models import F
 from django.db.models.functions import Coalesce, Now
 from django.utils import timezone, translation
@@ -36,6 +36,7 @@ from contacts.importers import csvfile, decoding
 from contacts.models import Contact, ContactEmail
 from contacts.normalise import clean_text
 from contacts.services import notify
+from crm.locks import worker_lock
 from sales.lifecycle import business_zone
 from sales.models import Order, OrderChannel, OrderImport, OrderImportRow, OrderStatus, Product
 from sales.services import order_cancel, order_create, order_refund
@@ -175,18 +176,8 @@ def order_import_resume(*, job: OrderImport, by) -> OrderImport:
 # Run --------------------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
 def _job_lock(job_id: int):
-    """A session-level advisory lock: held while this worker runs the job, gone if the worker dies."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [LOCK_NAMESPACE, job_id])
-        locked = cursor.fetchone()[0]
-    try:
-        yield locked
-    finally:
-        if locked:
-            with contextlib.suppress(DatabaseError), connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_NAMESPACE, job_id])
+    return worker_lock(LOCK_NAMESPACE, job_id)
 
 
 def order_import_run(*, job_id: int, batch_size: int = BATCH_SIZE, max_batches: int | None = None) -> str:

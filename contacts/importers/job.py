@@ -16,7 +16,7 @@ from operator import or_
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import F, Q
 from django.db.models.deletion import ProtectedError, RestrictedError
 from django.db.models.functions import Coalesce, Lower, Now
@@ -50,6 +50,7 @@ from contacts.models import (
 )
 from contacts.normalise import clean_text
 from contacts.services import contact_tags_add, contacts_create, notify
+from crm.locks import worker_lock
 
 BATCH_SIZE = 1000
 MAX_COLUMNS = 500
@@ -229,18 +230,8 @@ def import_resume(*, job: ImportJob, by) -> ImportJob:
 # Run --------------------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
 def _job_lock(job_id: int):
-    """A session-level advisory lock: held while this worker runs the job, gone if the worker dies."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [LOCK_NAMESPACE, job_id])
-        locked = cursor.fetchone()[0]
-    try:
-        yield locked
-    finally:
-        if locked:
-            with contextlib.suppress(DatabaseError), connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_NAMESPACE, job_id])
+    return worker_lock(LOCK_NAMESPACE, job_id)
 
 
 def import_run(*, job_id: int, batch_size: int = BATCH_SIZE, max_batches: int | None = None) -> str:
