@@ -16,7 +16,7 @@ from contacts.models import (
     PhaseChange,
     Referral,
 )
-from contacts.selectors_work import Cursor, Page
+from contacts.paging import TimeCursor, TimePage, newest_first
 from crm.access import visible_owner_ids
 
 HISTORY_PAGE_SIZE = 50
@@ -149,23 +149,19 @@ def change_history(
     *,
     record_type: str,
     record_id: int,
-    after: Cursor | None = None,
+    after: TimeCursor | None = None,
     size: int = HISTORY_PAGE_SIZE,
     custom_fields: list[CustomField] | None = None,
-) -> Page:
+) -> TimePage:
     """Changes of a contact or company, newest first, a page at a time (index fieldchange_record_idx);
     each with a readable label of its field and its values."""
     changes = FieldChange.objects.filter(record_type=record_type, record_id=record_id).select_related("changed_by")
-    if after is not None:
-        changes = changes.filter(Q(changed_at__lt=after.at) | Q(changed_at=after.at, id__lt=after.id))
-    rows = list(changes.order_by("-changed_at", "-id")[: size + 1])
-    more = len(rows) > size
-    rows = rows[:size]
+    page = newest_first(changes, time_field="changed_at", after=after, size=size)
     if custom_fields is None:
         custom_fields = custom_fields_all() if record_type == "contact" else []
     labels, choices = _labels_and_choices(record_type, custom_fields)
     entries = []
-    for change in rows:
+    for change in page.items:
         values = choices.get(change.field, {})
         entries.append(
             HistoryEntry(
@@ -175,8 +171,7 @@ def change_history(
                 new=str(values.get(change.new_value, change.new_value)),
             )
         )
-    last = rows[-1] if rows and more else None
-    return Page(items=entries, next_cursor=Cursor(at=last.changed_at, id=last.id) if last else None)
+    return TimePage(items=entries, next_cursor=page.next_cursor)
 
 
 def custom_values(*, contact: Contact, custom_fields: list[CustomField]) -> list[tuple[str, object]]:

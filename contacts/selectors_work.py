@@ -1,7 +1,6 @@
 """Reads of the daily work: timelines of contacts and companies, tasks, My day, notifications, hand-over summaries."""
 
 import datetime
-from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -9,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from contacts.models import Activity, Company, Contact, Notification, Task, TaskStatus
+from contacts.paging import TimeCursor, TimePage, newest_first
 from crm.access import visible_owner_ids
 
 TIMELINE_PAGE_SIZE = 20
@@ -17,58 +17,19 @@ UPCOMING_LIMIT = 50
 DUE_LIMIT = 200
 
 
-@dataclass(frozen=True)
-class Cursor:
-    """A keyset position: the (at, id) of the last item shown; the next page starts after it."""
-
-    at: datetime.datetime
-    id: int
-
-    def __str__(self) -> str:
-        return f"{self.at.isoformat()}_{self.id}"
-
-    @classmethod
-    def parse(cls, text: str) -> "Cursor":
-        """The cursor of a query string; ValueError when it is not one."""
-        at_text, _sep, id_text = text.rpartition("_")
-        at = datetime.datetime.fromisoformat(at_text)
-        if timezone.is_naive(at):
-            raise ValueError("a cursor carries its time zone")
-        return cls(at=at, id=int(id_text))
-
-
-@dataclass
-class Page:
-    items: list
-    next_cursor: Cursor | None
-
-
-def _keyset_page(queryset: QuerySet, *, after: Cursor | None, size: int, time_field: str) -> Page:
-    """Newest first, by (time, id), never OFFSET: each page starts after the last row of the one before."""
-    if after is not None:
-        queryset = queryset.filter(
-            Q(**{f"{time_field}__lt": after.at}) | Q(**{time_field: after.at, "id__lt": after.id})
-        )
-    rows = list(queryset.order_by(f"-{time_field}", "-id")[: size + 1])
-    more = len(rows) > size
-    rows = rows[:size]
-    last = rows[-1] if rows and more else None
-    return Page(items=rows, next_cursor=Cursor(at=getattr(last, time_field), id=last.id) if last else None)
-
-
 def contact_timeline(
-    *, contact: Contact, kind: str = "", after: Cursor | None = None, size: int = TIMELINE_PAGE_SIZE
-) -> Page:
+    *, contact: Contact, kind: str = "", after: TimeCursor | None = None, size: int = TIMELINE_PAGE_SIZE
+) -> TimePage:
     """The contact's timeline (index activity_contact_idx / activity_contact_kind_idx)."""
     items = Activity.objects.filter(contact=contact).select_related("by")
     if kind:
         items = items.filter(kind=kind)
-    return _keyset_page(items, after=after, size=size, time_field="at")
+    return newest_first(items, time_field="at", after=after, size=size)
 
 
 def company_timeline(
-    *, user, company: Company, kind: str = "", after: Cursor | None = None, size: int = TIMELINE_PAGE_SIZE
-) -> Page:
+    *, user, company: Company, kind: str = "", after: TimeCursor | None = None, size: int = TIMELINE_PAGE_SIZE
+) -> TimePage:
     """The company's own items and those of its people, leaving out people the user may not see
     (index activity_company_idx)."""
     items = Activity.objects.filter(company=company).select_related("by", "contact")
@@ -77,7 +38,7 @@ def company_timeline(
         items = items.filter(Q(contact__isnull=True) | Q(contact__owner__in=owner_ids))
     if kind:
         items = items.filter(kind=kind)
-    return _keyset_page(items, after=after, size=size, time_field="at")
+    return newest_first(items, time_field="at", after=after, size=size)
 
 
 def open_tasks_of(*, user, contact: Contact | None = None, company: Company | None = None) -> QuerySet[Task]:
@@ -127,9 +88,9 @@ def my_day(*, user, now: datetime.datetime | None = None) -> dict[str, list[Task
     return {**my_due_tasks(user=user, now=now), "upcoming": list(upcoming)}
 
 
-def notification_page(*, user, after: Cursor | None = None, size: int = NOTIFICATION_PAGE_SIZE) -> Page:
+def notification_page(*, user, after: TimeCursor | None = None, size: int = NOTIFICATION_PAGE_SIZE) -> TimePage:
     """The user's notices, newest first (index notification_user_idx)."""
-    return _keyset_page(Notification.objects.filter(user=user), after=after, size=size, time_field="created_at")
+    return newest_first(Notification.objects.filter(user=user), time_field="created_at", after=after, size=size)
 
 
 def unread_notification_count(*, user) -> int:

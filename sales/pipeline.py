@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from contacts.models import ActivityKind, Company, Contact
 from contacts.normalise import clean_text
-from contacts.selectors_work import Cursor
+from contacts.paging import TimeCursor, TimePage, newest_first
 from contacts.services import activity_log
 from crm.templatetags.money import money
 from sales.models import (
@@ -402,19 +402,9 @@ def deal_detail(*, user) -> QuerySet[Deal]:
     )
 
 
-@dataclass
-class Page:
-    items: list
-    next_cursor: Cursor | None
-
-
-def deal_page(queryset: QuerySet[Deal], *, after: Cursor | None = None, size: int = DEAL_PAGE_SIZE) -> Page:
+def deal_page(queryset: QuerySet[Deal], *, after: TimeCursor | None = None, size: int = DEAL_PAGE_SIZE) -> TimePage:
     """Most recently changed first by (updated_at, id), never OFFSET (index deal_updated_idx)."""
-    if after is not None:
-        queryset = queryset.filter(updated_at__lte=after.at).filter(Q(updated_at__lt=after.at) | Q(id__lt=after.id))
-    rows = list(queryset.order_by("-updated_at", "-id")[: size + 1])
-    last = rows[size - 1] if len(rows) > size else None
-    return Page(items=rows[:size], next_cursor=Cursor(at=last.updated_at, id=last.id) if last else None)
+    return newest_first(queryset, time_field="updated_at", after=after, size=size)
 
 
 @dataclass

@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 
 from contacts.models import Company, Contact
-from contacts.selectors_work import Cursor
+from contacts.paging import TimeCursor, TimePage, newest_first
 from sales.models import Order, OrderLine, Product, ProductRelation
 
 ORDER_PAGE_SIZE = 50
@@ -64,22 +64,9 @@ def order_detail(*, user) -> QuerySet[Order]:
     return order_list(user=user).select_related("created_by").prefetch_related(Prefetch("lines", queryset=lines))
 
 
-@dataclass
-class Page:
-    items: list
-    next_cursor: Cursor | None
-
-
-def order_page(queryset: QuerySet[Order], *, after: Cursor | None = None, size: int = ORDER_PAGE_SIZE) -> Page:
+def order_page(queryset: QuerySet[Order], *, after: TimeCursor | None = None, size: int = ORDER_PAGE_SIZE) -> TimePage:
     """Newest first by (placed_at, id), never OFFSET (index order_placed_idx)."""
-    if after is not None:
-        # "placed_at <= at" is the index range; the OR only drops the ties already shown.
-        queryset = queryset.filter(placed_at__lte=after.at).filter(Q(placed_at__lt=after.at) | Q(id__lt=after.id))
-    rows = list(queryset.order_by("-placed_at", "-id")[: size + 1])
-    more = len(rows) > size
-    rows = rows[:size]
-    last = rows[-1] if rows and more else None
-    return Page(items=rows, next_cursor=Cursor(at=last.placed_at, id=last.id) if last else None)
+    return newest_first(queryset, time_field="placed_at", after=after, size=size)
 
 
 @dataclass

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from contacts import selectors_work
 from contacts.models import Activity, ActivityKind, Notification, Task, TaskStatus
+from contacts.paging import TimeCursor
 from contacts.services import activity_log, notify, task_create
 from contacts.tests.factories import CompanyFactory, ContactFactory
 from crm.testing import assert_access
@@ -434,7 +435,7 @@ def test_keyset_pages_never_repeat_or_skip_items_with_equal_times(org):
         cursor = page.next_cursor
         if cursor is None:
             break
-        cursor = selectors_work.Cursor.parse(str(cursor))  # as it travels through the URL
+        cursor = TimeCursor.parse(str(cursor))  # as it travels through the URL
     expected = list(Activity.objects.filter(contact=contact).order_by("-at", "-id").values_list("pk", flat=True))
     assert seen == expected and len(set(seen)) == 47
 

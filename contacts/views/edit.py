@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from contacts import selectors, selectors_records, services
 from contacts.forms_records import CompanyForm, ConsentForm, ContactForm, PhaseChangeForm, ReferralForm
 from contacts.models import Channel, Company, ConsentStatus, Contact, Phase
-from contacts.selectors_work import Cursor
+from contacts.paging import TimeCursor
 from contacts.views.records import contact_page_context
 
 # Where a service's error about a field goes in the contact form (it has several email inputs, …).
@@ -197,7 +197,7 @@ def contact_referral_add(request, pk: int):
 def _history_page(request, record, record_type: str):
     after = request.GET.get("after", "")
     try:
-        cursor = Cursor.parse(after) if after else None
+        cursor = TimeCursor.parse(after) if after else None
     except ValueError:
         return HttpResponseBadRequest(_("This is not a position in the history."))
     page = selectors_records.change_history(record_type=record_type, record_id=record.pk, after=cursor)

@@ -14,6 +14,7 @@ from django_htmx.http import trigger_client_event
 from contacts import selectors_work
 from contacts.forms_work import ActivityLogForm, ReassignForm, TaskForm, TimelineFilterForm
 from contacts.models import Company, Contact, Task
+from contacts.paging import TimeCursor
 from contacts.services import (
     activity_log,
     notification_mark_read,
@@ -43,7 +44,7 @@ def _timeline_args(request):
     filter_form = TimelineFilterForm(request.GET)
     kind = filter_form.cleaned_data["kind"] if filter_form.is_valid() else ""
     before = request.GET.get("before", "")
-    cursor = selectors_work.Cursor.parse(before) if before else None
+    cursor = TimeCursor.parse(before) if before else None
     return filter_form, kind, cursor
 
 
@@ -225,7 +226,7 @@ def my_day(request):
 def notifications(request):
     before = request.GET.get("before", "")
     try:
-        cursor = selectors_work.Cursor.parse(before) if before else None
+        cursor = TimeCursor.parse(before) if before else None
     except ValueError:
         return HttpResponseBadRequest(_("This is not a position in the list."))
     page = selectors_work.notification_page(user=request.user, after=cursor)

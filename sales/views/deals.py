@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from contacts import selectors as contact_selectors
-from contacts.selectors_work import Cursor
+from contacts.paging import TimeCursor
 from sales import pipeline
 from sales.forms_deals import ContactPickForm, DealFilter, DealForm, LoseForm, MoveForm
 from sales.models import Deal, Pipeline, StageKind
@@ -50,7 +50,7 @@ def deal_list(request):
     continues after the last one shown."""
     after = request.GET.get("after", "")
     try:
-        cursor = Cursor.parse(after) if after else None
+        cursor = TimeCursor.parse(after) if after else None
     except ValueError:
         return HttpResponseBadRequest(_("This is not a position in the list."))
     filterset = DealFilter(request.GET or None, queryset=pipeline.deal_list_rows(user=request.user), user=request.user)

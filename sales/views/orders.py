@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from contacts import selectors as contact_selectors
-from contacts.selectors_work import Cursor
+from contacts.paging import TimeCursor
 from sales import selectors, services
 from sales.filters import OrderFilter
 from sales.forms import MAX_LINES, ContactPickForm, OrderForm, OrderLineFormSet, ReasonForm
@@ -24,7 +24,7 @@ def order_list(request):
     """Orders the user may see, newest first; "Next" continues after the last one shown."""
     after = request.GET.get("after", "")
     try:
-        cursor = Cursor.parse(after) if after else None
+        cursor = TimeCursor.parse(after) if after else None
     except ValueError:
         return HttpResponseBadRequest(_("This is not a position in the list."))
     filterset = OrderFilter(request.GET or None, queryset=selectors.order_list(user=request.user))
