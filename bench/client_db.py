@@ -9,26 +9,25 @@ The shape of the data, per contact (ratios overridable with --ratio):
 - unique emails (the contact's id ends the local part), with a few near-duplicate records: the same
   person entered twice with "+tag" or a misspelt domain, often the same phone;
 - valid mobile numbers of the person's country in E.164 (+91 for India);
-- a lifecycle that moves selection -> acquisition -> retention -> extension, churn after at least a
-  year in retention (the churn window), some win-backs; every move is a PhaseChange, the contact's
-  phase is the last one's, and each move after the first is a "phase" item on the timeline;
+- what they bought (bench.purchases: most buy once, a few very often) and the lifecycle their purchases
+  make under the CRM's rules: selection -> acquisition -> retention -> extension, churn a full churn
+  window after the last purchase, some win-backs; every move is a PhaseChange, the contact's phase is
+  the last one's, and each move after the first is a "phase" item on the timeline;
 - timeline items skewed (log-normal: half the contacts have five or fewer, a few have hundreds),
   averaging `activities` per contact; contact 1 has exactly 1,000, for the contact-page scenario.
 """
 
 import math
 
-from django.conf import settings
-
-from bench import names, phones
+from bench import names, phones, purchases
 from bench.copyload import NULL, escape, json_text
 from bench.generator import after_load, generator, ratio, reference, stage
 
 DAY = 86400
 YEAR = 365 * DAY
-# A customer with no paid order for this long is churned (the nightly lifecycle job's rule, issue 4).
-CHURN_WINDOW = getattr(settings, "CHURN_WINDOW_DAYS", 365) * DAY
 TIMELINE_CONTACT_ITEMS = 1000
+# The contact whose page shows a thousand orders (bench.purchases.ORDERS_CONTACT_ORDERS), owned by the top rep.
+ORDERS_CONTACT = 2
 CONTACT_CHUNK = 2000
 COMPANY_CHUNK = 5000
 PICK_TABLE = 4096
@@ -39,6 +38,10 @@ ratio("tasks", 0.5, "tasks per contact")
 ratio("contacts_per_rep", 20000.0, "contacts per sales rep (at least 4 reps; 8 reps and a manager per team)")
 ratio("b2b", 0.4, "share of contacts who work for a company")
 ratio("near_duplicates", 0.004, "share of contacts that are the same person entered again")
+ratio("orders", 10.0, "orders per contact (most customers buy once, a few very often)")
+ratio("deals", 0.3, "deals per contact (open ones included)")
+ratio("open_deals", 0.02, "open deals per contact (the kanban board's)")
+ratio("tickets", 0.2, "support tickets per contact")
 
 PHASES = ("selection", "acquisition", "retention", "extension", "churned")
 PHASE_LABELS = {p: p.capitalize() for p in PHASES}
@@ -171,7 +174,21 @@ def _users(ctx) -> None:
         "top_rep_id": rep_ids[0],
         "timeline_contact_id": 1,
         "timeline_items": TIMELINE_CONTACT_ITEMS,
+        "orders_contact_id": ORDERS_CONTACT if plan.contacts >= ORDERS_CONTACT else None,
+        "orders_contact_orders": purchases.ORDERS_CONTACT_ORDERS,
     }
+
+
+@reference
+def _purchase_profiles(ctx) -> None:
+    """How many orders, deals and tickets each contact has, decided for all at once (see bench.purchases)."""
+    markers = ctx.ref["markers"]
+    ctx.ref["profiles"] = purchases.build_profiles(
+        ctx,
+        final_phases=ctx.ref["final_phases"],
+        timeline_contact=markers["timeline_contact_id"],
+        orders_contact=markers["orders_contact_id"] or 0,
+    )
 
 
 def _stamp(ctx, seconds_ago_max: int, seconds_ago_min: int, rng) -> int:
@@ -418,12 +435,12 @@ def phone_sample(cursor, plan) -> None:
 
 
 class Person:
-    """One contact while its chunk is made; later generators (orders, tickets, …) read these.
+    """One contact while its chunk is made; later generators (orders, deals, tickets, …) read these.
 
-    `moves` is the lifecycle: [(from, to, at, by_owner, rule, reason)], times in epoch seconds, the
-    first one the creation. An orders generator places the first paid order at the move into
-    retention, a repeat purchase at the move into extension, none within the churn window before a
-    move into churned, and one at each win-back (churned -> retention), so phases follow orders."""
+    `orders` are its orders as bench.purchases plans them ([placed_at, status, paid_at, closed_at],
+    order `first_order_id + n` for the n-th), and `moves` the lifecycle the CRM's rules make of
+    them: [(from, to, at, by_owner, rule, reason)], times in epoch seconds, the first one the
+    creation. Phases follow orders by construction."""
 
     __slots__ = (
         "address",
@@ -438,6 +455,7 @@ class Person:
         "display",
         "emails",
         "family",
+        "first_order_id",
         "given",
         "id",
         "influencer",
@@ -445,6 +463,7 @@ class Person:
         "language",
         "last_activity",
         "moves",
+        "orders",
         "owner",
         "phase",
         "phase_changed",
@@ -460,54 +479,6 @@ class Person:
     )
 
 
-def _lifecycle(rng, person: Person, now: int, final_phases: list, *, final: str | None = None) -> list:
-    """The moves of a contact between phases: [(from, to, at, by_owner, rule, reason)], the first one its creation."""
-    created = person.created
-    age = now - created
-    final = final or pick(rng, final_phases)
-    winback = False
-    if final == "churned" and age < CHURN_WINDOW + 30 * DAY:
-        final = "retention"
-    if final in ("retention", "extension") and age > 2 * CHURN_WINDOW + 90 * DAY and rng.random() < 0.1:
-        winback = True
-    start = "selection" if final == "selection" or rng.random() < 0.55 else "acquisition"
-    moves = [("", start, created, True, "", "Created")]
-    path = []
-    if start == "selection" and final != "selection":
-        path.append(("selection", "acquisition", True, "", "Qualified after the first conversation"))
-    if final in ("retention", "extension", "churned"):
-        path.append(("acquisition", "retention", False, "first paid order", "First paid order"))
-    if final == "extension" or (final == "churned" and rng.random() < 0.4):
-        path.append(("retention", "extension", False, "repeat purchase", "Bought again in a later period"))
-    last_phase = path[-1][1] if path else start
-    if final == "churned":
-        # Churn comes a full window after the last purchase (the nightly job's rule).
-        churn_at = created + CHURN_WINDOW + 30 * DAY + int(rng.random() * (age - CHURN_WINDOW - 30 * DAY))
-        times = sorted(created + 60 + int(rng.random() * (churn_at - CHURN_WINDOW - created - 60)) for _ in path)
-        path.append((last_phase, "churned", False, "no paid order within the churn window", ""))
-        times.append(churn_at)
-    elif winback:
-        first_buy = created + 60 + int(rng.random() * (age - 2 * CHURN_WINDOW - 90 * DAY))
-        churn_at = first_buy + CHURN_WINDOW + DAY + int(rng.random() * 30 * DAY)
-        back_at = churn_at + DAY + int(rng.random() * (now - churn_at - 2 * DAY))
-        before = [step for step in path if step[1] in ("acquisition",)]
-        times = sorted(created + 60 + int(rng.random() * (first_buy - created - 60)) for _ in before)
-        path = [*before, ("acquisition", "retention", False, "first paid order", "First paid order")]
-        times.append(first_buy)
-        path.append(("retention", "churned", False, "no paid order within the churn window", ""))
-        times.append(churn_at)
-        path.append(("churned", "retention", False, "paid order after churn", "Win-back: ordered again"))
-        times.append(back_at)
-        if final == "extension":
-            path.append(("retention", "extension", False, "repeat purchase", "Bought again in a later period"))
-            times.append(back_at + int(rng.random() * (now - back_at)))
-    else:
-        times = sorted(created + 60 + int(rng.random() * max(1, age - 120)) for _ in path)
-    for (source, to, manual, rule, reason), at in zip(path, times, strict=True):
-        moves.append((source, to, min(at, now), manual, rule, reason))
-    return moves
-
-
 stage("contacts", count=lambda plan: plan.contacts, chunk_size=CONTACT_CHUNK)
 
 
@@ -519,7 +490,8 @@ def people(ctx, chunk) -> None:
     regions, owners = ref["regions"], ref["owners"]
     slugs, patterns = ref["slugs"], ref["email_patterns"]
     domains_in, domains_abroad = ref["domains_in"], ref["domains_abroad"]
-    sources, channels, final_phases = ref["sources"], ref["channels"], ref["final_phases"]
+    sources, channels, profiles = ref["sources"], ref["channels"], ref["profiles"]
+    buying = chunk.rng("purchases")
     company_count = ref["company_count"]
     b2b = ctx.plan.ratio("b2b") if company_count else 0.0
     near_dup_share = ctx.plan.ratio("near_duplicates")
@@ -566,7 +538,7 @@ def people(ctx, chunk) -> None:
             company = company_identity(ctx, company_id)
         p.company, p.company_id = company, company_id
         p.customer_type = "b2b" if company is not None else "b2c"
-        if pk == markers["timeline_contact_id"]:
+        if pk in (markers["timeline_contact_id"], markers["orders_contact_id"]):
             p.owner = markers["top_rep_id"]
         elif company is not None and rng.random() < 0.8:
             p.owner = company.owner
@@ -642,12 +614,18 @@ def people(ctx, chunk) -> None:
         p.source = pick(rng, sources)
         p.language = region.language if native or rng.random() < 0.3 else ("en" if rng.random() < 0.7 else "")
         p.channel = pick(rng, channels)
-        # Time: more contacts joined recently than long ago (a growing business).
-        p.created = now - int(6 * YEAR * rng.random() ** 1.6) - 3600 - int(rng.random() * DAY)
-        final = "extension" if pk == markers["timeline_contact_id"] else None
-        if final is None and p.created > now - 40 * DAY and rng.random() < 0.6:
-            final = "selection" if rng.random() < 0.4 else "acquisition"
-        p.moves = _lifecycle(rng, p, now, final_phases, final=final)
+        # When they joined (more recently than long ago: a growing business), what they bought, and
+        # the lifecycle moves their purchases made (bench.purchases).
+        p.created = profiles.created[pk]
+        shape = profiles.shape[pk]
+        start = "selection" if shape == purchases.SEL or buying.random() < 0.55 else "acquisition"
+        gap = 1.3 if pk == markers["orders_contact_id"] else None
+        p.orders = purchases.order_plan(ctx, buying, pk, profiles, gap_days=gap)
+        p.first_order_id = profiles.order_base[pk]
+        p.moves, paid_phases = purchases.lifecycle_moves(
+            ctx, buying, p.orders, p.first_order_id, p.created, start, shape
+        )
+        purchases.place_refunds(ctx, buying, p.orders, paid_phases, profiles.refunded[pk])
         p.phase = p.moves[-1][1]
         p.phase_changed = p.moves[-1][2]
         if pk == markers["timeline_contact_id"]:

@@ -43,3 +43,30 @@ def test_a_list_page_is_followed_by_its_next_link():
     )
     assert next_link(html) == "?after=eyJ4&phase=retention"
     assert activity_sort(html) == ("sort", "-activity")
+
+
+def test_the_sales_scenarios_run_on_a_tiny_data_set_and_leave_it_as_it_was(db):
+    import bench.scenarios  # noqa: F401
+    from contacts.models import Contact, PhaseChange
+    from sales.models import ContactTier, TierChange
+
+    plan = generator.Plan.make(contacts=200, seed=2, as_of=datetime.date(2026, 11, 30))
+    generator.generate(plan=plan, workers=0, log=lambda message: None)
+    env = harness.Env(contacts=200, stamp=stamp_read("default"), isolate=False, log=lambda message: None)
+
+    def state():
+        return (
+            sorted(Contact.objects.values_list("id", "phase")),
+            PhaseChange.objects.count(),
+            sorted(ContactTier.objects.values_list("contact_id", "tier_id")),
+            TierChange.objects.count(),
+        )
+
+    before = state()
+    names = ["sales.kanban", "sales.contact_page", "sales.nightly_lifecycle", "sales.nightly_loyalty"]
+    for name in names:
+        result = harness.run_scenario(harness.SCENARIOS[name], env, repeat=1, warmup=0)
+        assert "error" not in result, result.get("traceback")
+        assert result["median_ms"] > 0 and result["floor"]["median_ms"] > 0
+    # the data set was made on 30 November 2026: today the nightly jobs move (and roll back) people
+    assert state() == before
