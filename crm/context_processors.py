@@ -1,6 +1,8 @@
 """What the base template needs on every page: the navigation entries."""
 
-from django.urls import reverse
+from functools import cache
+
+from django.urls import get_script_prefix, reverse
 from django.utils.translation import gettext_lazy as _
 
 NAVIGATION = [
@@ -54,15 +56,19 @@ def navigation(request):
         # A callable: only pages that show the navbar badge pay for the count (htmx partials do not).
         "unread_notification_count": _unread_count_of(user),
         "nav_items": [
-            {"key": key, "label": label, "url": reverse(name), "active": key == section}
-            for key, label, name in NAVIGATION
+            {"key": key, "label": label, "url": url, "active": key == section}
+            for (key, label, _name), url in zip(NAVIGATION, _navigation_urls(get_script_prefix()), strict=True)
         ],
     }
 
 
-def _unread_count_of(user):
-    from functools import cache
+@cache
+def _navigation_urls(script_prefix: str) -> tuple[str, ...]:
+    """The entries' URLs, reversed once per prefix the site is served under (not on every page)."""
+    return tuple(reverse(name) for _key, _label, name in NAVIGATION)
 
+
+def _unread_count_of(user):
     from contacts.selectors_work import unread_notification_count
 
     return cache(lambda: unread_notification_count(user=user))

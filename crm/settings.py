@@ -188,6 +188,9 @@ STORAGES = {
 }
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "var" / "media")
 
+# Django's widget templates, the common ones written in Python (crm/renderers.py): the same markup
+# without two template renders per select option.
+FORM_RENDERER = "crm.renderers.FastDjangoTemplates"
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
