@@ -8,6 +8,7 @@ import functools
 import re
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -15,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from contacts.export import COLUMNS, CUSTOM_PREFIX, unneutralise
 from contacts.models import Company, Contact, CustomerType, CustomField, Phase, Source
 from contacts.normalise import clean_text, normalise_email, normalise_phone
-from contacts.services import CONTACT_FIELDS, TAG_LENGTH, clean_fields, source_code
+from contacts.services import CONTACT_FIELDS, MULTILINE_FIELDS, TAG_LENGTH, clean_fields, source_code
 
 IGNORE = "ignore"
 CUSTOM = "custom:"
@@ -292,6 +293,15 @@ def _customer_types() -> dict[str, str]:
 
 
 @functools.cache
+def region_codes() -> frozenset[str]:
+    """Two-letter codes that _countries() reads as themselves, known without loading its names: the regions
+    of phonenumbers' own metadata, less the few its name tables leave out (tests check the two agree)."""
+    import phonenumbers
+
+    return frozenset(phonenumbers.SUPPORTED_REGIONS - {"AC", "TA", "XK"})
+
+
+@functools.cache
 def _countries() -> dict[str, str]:
     """Country names in the languages phonenumbers knows (English, Hindi, …) and ISO codes, to ISO codes."""
     from phonenumbers.geodata.locale import LOCALE_DATA
@@ -377,82 +387,161 @@ def _custom_value(custom_field: CustomField, text: str):
     return text
 
 
+class RowReader:
+    """`row_values` for one mapping, planned once: the columns to read and what each is, with the lookups
+    of values that repeat (countries, phases, sources, phone numbers) cached. An import reads every row
+    of its file through one reader, so the work per row is only what the row itself needs."""
+
+    # Distinct phone numbers kept; past it the cache starts again (memory stays bounded on any file).
+    PHONE_CACHE_SIZE = 200_000
+
+    def __init__(self, fields: list[str], custom_fields: dict[str, CustomField]):
+        self.plan = []
+        for n, target in enumerate(fields):
+            if target == IGNORE:
+                continue
+            if target in ("email", "phone", "tags"):
+                kind = target
+            elif target.startswith(CUSTOM):
+                kind = "custom"
+            else:
+                kind = "multiline" if target in MULTILINE_FIELDS else "text"
+            self.plan.append((n, target, kind))
+        self.custom_fields = custom_fields
+        self.region = None
+        self.phones: dict[str, str | None] = {}
+        self.coded: dict[tuple[str, str], str | None] = {}
+        self.sources: dict[str, str] = {}
+
+    def __call__(self, cells: list[str], cleaned: list[str] | None = None) -> RowValues:
+        """The values of a row; `cleaned` may give its cells as clean_text(unneutralise(cell)) already."""
+        values = RowValues()
+        problems: list[str] = []
+        fields = values.fields
+        width = len(cells)
+        for n, target, kind in self.plan:
+            if n >= width:
+                break
+            raw = cells[n]
+            if not raw:
+                continue
+            if raw[0] == "'":
+                raw = unneutralise(raw)
+            if kind == "text":
+                if target not in fields:
+                    text = cleaned[n] if cleaned is not None else clean_text(raw)
+                    if text:
+                        fields[target] = text
+            elif kind == "email":
+                for part in _EMAIL_SEPARATORS.split(raw):
+                    try:
+                        email = normalise_email(part)
+                    except ValidationError as error:
+                        problems.extend(error.messages)
+                        continue
+                    if len(email) > EMAIL_LENGTH:
+                        problems.append(_("“%(value)s” is too long for an email address.") % {"value": email})
+                    elif email and email not in values.emails:
+                        values.emails.append(email)
+            elif kind == "phone":
+                for part in _PHONE_SEPARATORS.split(raw):
+                    text = clean_text(part)
+                    if not text:
+                        continue
+                    phone = self._phone(text)
+                    if phone is None:
+                        problems.append(_("“%(value)s” is not a valid phone number.") % {"value": text})
+                    elif phone not in values.phones:
+                        values.phones.append(phone)
+            elif kind == "tags":
+                for part in _split_tags(raw):
+                    tag = clean_text(part)
+                    # Google's own groups ("* myContacts", "* starred") are not tags of the user.
+                    if tag and not tag.startswith("* ") and tag[:TAG_LENGTH] not in values.tags:
+                        values.tags.append(tag[:TAG_LENGTH])
+            elif kind == "custom":
+                text = clean_text(raw)
+                custom_field = self.custom_fields.get(target[len(CUSTOM) :])
+                if text and custom_field is not None and custom_field.key not in values.custom:
+                    try:
+                        values.custom[custom_field.key] = _custom_value(custom_field, text)
+                    except ValidationError as error:
+                        problems.extend(error.messages)
+            elif target not in fields:
+                text = clean_fields({target: raw})[target]
+                if text:
+                    fields[target] = text
+        values.display_given = bool(fields.get("display_name"))
+        self._check_fields(fields, problems)
+        if problems:
+            raise ValidationError(problems)
+        return values
+
+    def _phone(self, text: str) -> str | None:
+        phone = self.phones.get(text, False)
+        if phone is False:
+            if len(self.phones) >= self.PHONE_CACHE_SIZE:
+                self.phones.clear()
+            if self.region is None:
+                self.region = settings.PHONE_DEFAULT_REGION
+            phone = self.phones[text] = normalise_phone(text, self.region)
+        return phone
+
+    def _code(self, name: str, text: str) -> str | None:
+        key = (name, text)
+        try:
+            return self.coded[key]
+        except KeyError:
+            pass
+        if name == "country" and len(text) == 2 and text.isascii() and text.upper() in region_codes():
+            # A region code as such: the table of country names (a second of loading) is not needed.
+            code = self.coded[key] = text.upper()
+            return code
+        table = {"phase": _phases, "customer_type": _customer_types, "country": _countries}[name]()
+        code = self.coded[key] = table.get(norm(text))
+        return code
+
+    def _check_fields(self, fields: dict[str, str], problems: list[str]) -> None:
+        if not ("given_name" in fields or "family_name" in fields or "display_name" in fields):
+            problems.append(_("A name is needed: a given name, a family name or a display name."))
+        if any(len(value) > _SHORTEST_LIMIT for value in fields.values()):
+            for name, limit in MAX_LENGTHS.items():
+                if len(fields.get(name, "")) > limit:
+                    problems.append(
+                        _("%(field)s is longer than %(max)s characters.") % {"field": TARGET_LABELS[name], "max": limit}
+                    )
+        for name in _CHECKED_CODES:
+            if name in fields:
+                value = self._code(name, fields[name])
+                if value is None:
+                    problems.append(_code_message(name) % {"value": fields[name]})
+                else:
+                    fields[name] = value
+        if "source" in fields:
+            text = fields["source"]
+            code = self.sources.get(text)
+            if code is None:
+                code = self.sources[text] = source_code(text) or _source_aliases().get(norm(text), Source.OTHER)
+            fields["source"] = code
+        if not fields.get("display_name"):
+            name = " ".join(part for part in (fields.get("given_name", ""), fields.get("family_name", "")) if part)
+            if name:
+                fields["display_name"] = name[:_DISPLAY_NAME_LENGTH]
+
+
+_SHORTEST_LIMIT = min(MAX_LENGTHS.values())
+_DISPLAY_NAME_LENGTH = Contact._meta.get_field("display_name").max_length
+_CHECKED_CODES = ("phase", "customer_type", "country")
+
+
+def _code_message(name: str) -> str:
+    if name == "phase":
+        return _("“%(value)s” is not a phase (selection, acquisition, retention, extension, churned).")
+    if name == "customer_type":
+        return _("“%(value)s” is not a customer type (b2b or b2c).")
+    return _("“%(value)s” is not a country; use a two-letter ISO code such as IN.")
+
+
 def row_values(cells: list[str], fields: list[str], custom_fields: dict[str, CustomField]) -> RowValues:
     """The cells of one row read through the mapping; raises ValidationError listing every problem."""
-    values = RowValues()
-    problems = []
-    for raw, target in zip(cells, fields, strict=False):
-        if target == IGNORE:
-            continue
-        raw = unneutralise(raw)
-        if target == "email":
-            for part in _EMAIL_SEPARATORS.split(raw):
-                try:
-                    email = normalise_email(part)
-                except ValidationError as error:
-                    problems.extend(error.messages)
-                    continue
-                if len(email) > EMAIL_LENGTH:
-                    problems.append(_("“%(value)s” is too long for an email address.") % {"value": email})
-                elif email and email not in values.emails:
-                    values.emails.append(email)
-        elif target == "phone":
-            for part in _PHONE_SEPARATORS.split(raw):
-                if not clean_text(part):
-                    continue
-                phone = normalise_phone(part)
-                if phone is None:
-                    problems.append(_("“%(value)s” is not a valid phone number.") % {"value": clean_text(part)})
-                elif phone not in values.phones:
-                    values.phones.append(phone)
-        elif target == "tags":
-            for part in _split_tags(raw):
-                tag = clean_text(part)
-                # Google's own groups ("* myContacts", "* starred") are not tags of the user.
-                if tag and not tag.startswith("* ") and tag[:TAG_LENGTH] not in values.tags:
-                    values.tags.append(tag[:TAG_LENGTH])
-        elif target.startswith(CUSTOM):
-            text = clean_text(raw)
-            custom_field = custom_fields.get(target[len(CUSTOM) :])
-            if text and custom_field is not None and custom_field.key not in values.custom:
-                try:
-                    values.custom[custom_field.key] = _custom_value(custom_field, text)
-                except ValidationError as error:
-                    problems.extend(error.messages)
-        elif target not in values.fields:
-            text = clean_fields({target: raw})[target]
-            if text:
-                values.fields[target] = text
-    values.display_given = bool(values.fields.get("display_name"))
-    _check_fields(values.fields, problems)
-    if problems:
-        raise ValidationError(problems)
-    return values
-
-
-def _check_fields(fields: dict[str, str], problems: list[str]) -> None:
-    if not NAME_TARGETS & set(fields):
-        problems.append(_("A name is needed: a given name, a family name or a display name."))
-    for name, limit in MAX_LENGTHS.items():
-        if len(fields.get(name, "")) > limit:
-            problems.append(
-                _("%(field)s is longer than %(max)s characters.") % {"field": TARGET_LABELS[name], "max": limit}
-            )
-    for name, table, message in (
-        ("phase", _phases(), _("“%(value)s” is not a phase (selection, acquisition, retention, extension, churned).")),
-        ("customer_type", _customer_types(), _("“%(value)s” is not a customer type (b2b or b2c).")),
-        ("country", _countries(), _("“%(value)s” is not a country; use a two-letter ISO code such as IN.")),
-    ):
-        if name in fields:
-            value = table.get(norm(fields[name]))
-            if value is None:
-                problems.append(message % {"value": fields[name]})
-            else:
-                fields[name] = value
-    if "source" in fields:
-        text = fields["source"]
-        fields["source"] = source_code(text) or _source_aliases().get(norm(text), Source.OTHER)
-    if not fields.get("display_name"):
-        name = " ".join(part for part in (fields.get("given_name", ""), fields.get("family_name", "")) if part)
-        if name:
-            fields["display_name"] = name[: Contact._meta.get_field("display_name").max_length]
+    return RowReader(fields, custom_fields)(cells)

@@ -28,6 +28,7 @@ from contacts.models import (
     Contact,
     ContactEmail,
     ContactPhone,
+    CustomField,
     FieldChange,
     ImportJob,
     ImportRowResult,
@@ -174,6 +175,45 @@ def test_a_company_is_found_by_name_among_the_visible_ones_only(org):
     meera = Contact.objects.get(display_name="Meera Nair")
     assert meera.company.owner == org.rep_a1
     assert Company.objects.filter(name="Kerala Spices").count() == 2
+
+
+@pytest.mark.django_db
+def test_values_with_tabs_backslashes_and_line_breaks_are_written_as_they_are(org):
+    CustomField.objects.create(key="nickname", label="Nickname", kind=CustomField.Kind.TEXT)
+    job = run_file(
+        org.rep_a1,
+        "First Name,Last Name,Address,Nickname,Tags,Job Title\n"
+        '"A\\sha",Rao,"12 MG Road\n\tFlat 3\\B","आशा \\ ""A""","back\\slash, शहर",'
+        '"Head \\N of ""sales"""\n',
+    )
+    assert job.created_count == 1, outcomes(job)
+    asha = Contact.objects.get()
+    assert (asha.given_name, asha.display_name) == ("A\\sha", "A\\sha Rao")
+    assert asha.address_line == "12 MG Road\n\tFlat 3\\B"
+    assert asha.job_title == 'Head \\N of "sales"'
+    assert asha.custom == {"nickname": 'आशा \\ "A"'}
+    assert sorted(asha.tags.values_list("name", flat=True)) == ["back\\slash", "शहर"]
+    created = FieldChange.objects.get(record_type="contact", record_id=asha.pk, field="created")
+    assert created.new_value == "A\\sha Rao"
+
+
+@pytest.mark.django_db
+def test_a_batch_of_many_rows_writes_every_contact_with_its_rows(org):
+    rows = "".join(f"P{n},S{n},p{n}@example.com,+91 98450 {30000 + n},,Pune,t{n % 3},lead\n" for n in range(250))
+    job = run_file(org.rep_a1, SAMPLE.splitlines(keepends=True)[0] + rows, batch_size=100)
+    assert (job.created_count, job.processed_rows) == (250, 250)
+    contacts = Contact.objects.filter(owner=org.rep_a1)
+    assert ContactEmail.objects.filter(contact__in=contacts, is_primary=True).count() == 250
+    assert ContactPhone.objects.filter(contact__in=contacts, is_primary=True).count() == 250
+    assert PhaseChange.objects.filter(contact__in=contacts, from_phase="", to_phase="acquisition").count() == 250
+    assert Contact.tags.through.objects.filter(contact__in=contacts).count() == 250
+    assert set(job.rows.values_list("contact_id", flat=True)) == set(contacts.values_list("pk", flat=True))
+    p7 = Contact.objects.get(email="p7@example.com")
+    assert (p7.display_name, p7.phone, list(p7.tags.values_list("name", flat=True))) == (
+        "P7 S7",
+        "+919845030007",
+        ["t1"],
+    )
 
 
 # Duplicates ----------------------------------------------------------------------------

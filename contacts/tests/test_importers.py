@@ -366,3 +366,13 @@ def test_neutralised_cells_of_our_export_are_read_back():
 def test_country_names_in_english_and_hindi_become_iso_codes():
     for text, code in (("India", "IN"), ("भारत", "IN"), ("in", "IN"), ("United Kingdom", "GB"), ("USA", "US")):
         assert row_values(["Asha", text], ["given_name", "country"], {}).fields["country"] == code
+
+
+def test_the_region_codes_read_without_the_country_names_are_read_the_same_with_them():
+    from contacts.importers.mapping import _countries, region_codes
+
+    table = _countries()
+    assert region_codes()
+    assert all(table[code.lower()] == code for code in region_codes())
+    for text in ("IN", "in", "In", "US", "gb"):
+        assert row_values(["Asha", text], ["given_name", "country"], {}).fields["country"] == table[text.lower()]
