@@ -2,7 +2,7 @@
 tasks, segments of work (saved views), imports, duplicates and the history of every change."""
 
 from django.conf import settings
-from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.access import OwnedQuerySet
+from crm.lookups import INDIC, SearchKey
 
 User = settings.AUTH_USER_MODEL
 
@@ -126,6 +127,12 @@ class Company(Address):
             # the search box: part of a name in any script, or of the domain
             GinIndex(fields=["name"], name="company_name_trgm", opclasses=["gin_trgm_ops"]),
             GinIndex(fields=["domain"], name="company_domain_trgm", opclasses=["gin_trgm_ops"]),
+            # … and a name in an Indic script, whose words pg_trgm keeps whole only in search_key (crm.lookups)
+            GinIndex(
+                OpClass(SearchKey("name"), name="gin_trgm_ops"),
+                name="company_name_key_trgm",
+                condition=Q(name__regex=INDIC),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -192,6 +199,12 @@ class Contact(Address):
             # the search box: part of a name in any script, or of an email
             GinIndex(fields=["display_name"], name="contact_name_trgm", opclasses=["gin_trgm_ops"]),
             GinIndex(fields=["email"], name="contact_email_trgm", opclasses=["gin_trgm_ops"]),
+            # … and a name in an Indic script, whose words pg_trgm keeps whole only in search_key (crm.lookups)
+            GinIndex(
+                OpClass(SearchKey("display_name"), name="gin_trgm_ops"),
+                name="contact_name_key_trgm",
+                condition=Q(display_name__regex=INDIC),
+            ),
             models.Index(fields=["phone"], name="contact_phone_idx"),
             models.Index(fields=["company"], name="contact_company_idx"),
             # filters on custom fields (JSON containment)

@@ -27,7 +27,8 @@ def company_list(*, user) -> QuerySet[Company]:
 def contact_list_rows(*, user) -> QuerySet[Contact]:
     """The contacts of the list page: only the columns it shows, tags in one more query."""
     return (
-        contact_list(user=user)
+        Contact.objects.visible_to(user, listed=True)
+        .select_related("owner", "company")
         .only(
             "id",
             "display_name",
@@ -83,7 +84,7 @@ def contact_search(queryset: QuerySet[Contact], text: str) -> QuerySet[Contact]:
     text = text.strip()
     if not text:
         return queryset
-    condition = Q(display_name__trigram_contains=text) | Q(email__trigram_contains=text)
+    condition = Q(display_name__search_contains=text) | Q(email__trigram_contains=text)
     # Companies first, by their own trigram index; their ids then join the other conditions as
     # one more index scan (an OR across the join would make PostgreSQL read every contact).
     company_ids = list(company_search(Company.objects.all(), text).values_list("id", flat=True)[:COMPANY_MATCHES])
@@ -100,7 +101,7 @@ def company_search(queryset: QuerySet[Company], text: str) -> QuerySet[Company]:
     text = text.strip()
     if not text:
         return queryset
-    return queryset.filter(Q(name__trigram_contains=text) | Q(domain__trigram_contains=text))
+    return queryset.filter(Q(name__search_contains=text) | Q(domain__trigram_contains=text))
 
 
 def phase_counts(*, user) -> list[dict]:

@@ -27,10 +27,15 @@ class OwnedQuerySet(models.QuerySet):
 
     owner_field = "owner"
 
-    def visible_to(self, user):
+    def visible_to(self, user, *, listed: bool = False):
+        """`listed` reads the owners' ids first (one small query) and filters on the values: the planner
+        then knows from its statistics how many rows those owners have, which it cannot know of a
+        subquery (a search by a small team then walked the whole name index)."""
         owner_ids = visible_owner_ids(user)
         if owner_ids is None:
             return self
+        if listed:
+            owner_ids = sorted(set(owner_ids.values_list("pk", flat=True)))
         return self.filter(**{f"{self.owner_field}__in": owner_ids})
 
 
