@@ -357,7 +357,8 @@ def test_htmx_paging_swaps_only_the_rows(client, org, crowd):
 
 def test_the_list_never_counts_the_whole_table(client, org, crowd, django_assert_max_num_queries):
     client = _logged_in(client, org.rep_a1)
-    with django_assert_max_num_queries(11) as queries:
+    # 12: the visible owners are read first, so the page query filters by a list of ids
+    with django_assert_max_num_queries(12) as queries:
         client.get(LIST, {"per_page": 10})
     assert not any("COUNT(" in query["sql"].upper() and "contacts_contact" in query["sql"] for query in queries)
 
@@ -369,7 +370,7 @@ def test_contact_list_queries_do_not_grow_with_the_page_size(client, org, per_pa
         contact_create(by=org.rep_a1, given_name=f"Person {n}", company=company, tags=["vip", f"t{n % 5}"])
     CustomField.objects.create(key="visit_day", label="Visit day", kind="choice", choices=["Monday"])
     client = _logged_in(client, org.manager_a)
-    with django_assert_max_num_queries(11):
+    with django_assert_max_num_queries(12):
         response = client.get(LIST, {"per_page": per_page, "sort": "-activity"})
     assert len(response.context["object_list"]) == per_page
 
