@@ -224,7 +224,8 @@ class Contact(Address):
 
 
 class ContactEmail(models.Model):
-    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="emails")
+    # db_index=False: contactemail_uniq (contact, email) serves the lookups by contact
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="emails", db_index=False)
     email = models.EmailField(_("email"), max_length=254, help_text=_("Stored lower-cased."))
     is_primary = models.BooleanField(_("primary"), default=False)
 
@@ -249,7 +250,8 @@ class ContactPhone(models.Model):
         HOME = "home", _("Home")
         OTHER = "other", _("Other")
 
-    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="phones")
+    # db_index=False: contactphone_uniq (contact, number) serves the lookups by contact
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="phones", db_index=False)
     number = models.CharField(_("phone"), max_length=32, help_text=_("E.164, e.g. +919876543210"))
     kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices, default=Kind.MOBILE)
     is_primary = models.BooleanField(_("primary"), default=False)
@@ -366,7 +368,8 @@ class ConsentEvent(models.Model):
 class PhaseChange(models.Model):
     """Every move of a contact between lifecycle phases, for funnels, cohorts and churn."""
 
-    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="phase_changes")
+    # db_index=False: phasechange_contact_idx (contact, at) serves the lookups by contact
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="phase_changes", db_index=False)
     from_phase = models.CharField(_("from"), max_length=16, choices=Phase.choices, blank=True)
     to_phase = models.CharField(_("to"), max_length=16, choices=Phase.choices)
     at = models.DateTimeField(_("when"), default=timezone.now)
@@ -757,7 +760,8 @@ class ImportRowResult(models.Model):
         SKIPPED = "skipped", _("Skipped")
         REJECTED = "rejected", _("Rejected")
 
-    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="rows")
+    # db_index=False: importrow_uniq (job, line) serves the lookups by job
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="rows", db_index=False)
     line = models.PositiveIntegerField()
     action = models.CharField(max_length=8, choices=Action.choices)
     contact = models.ForeignKey(Contact, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
