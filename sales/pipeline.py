@@ -518,29 +518,36 @@ def board_columns(*, user, pipeline: Pipeline, now: datetime.datetime | None = N
 def board_cards(
     *, user, pipeline: Pipeline, now: datetime.datetime | None = None, per_stage: int = BOARD_CARDS_PER_STAGE
 ) -> QuerySet[Deal]:
-    """The cards of a board in one query: per stage the `per_stage` most recently changed deals, with
+    """The cards of a board in two queries: per stage the `per_stage` most recently changed deals, with
     `may_move` telling whether the user may drag each."""
     now = now or timezone.now()
     if user.is_crm_admin:
         may_move = Value(True)
     else:
         may_move = ExpressionWrapper(Q(owner__in=changeable_owner_ids(user)), output_field=BooleanField())
-    return (
+    # The deals are ranked alone, then only the cards shown are read with their contact and owner: in one
+    # query PostgreSQL looked up a contact for each of the tens of thousands of deals on the board, or,
+    # given the ranking as a subquery, expected all of them back and scanned the deals table.
+    shown = list(
         _on_board(user, pipeline, now)
-        .select_related("contact", "owner")
-        .only(*CARD_COLUMNS)
         .annotate(
-            place=Window(RowNumber(), partition_by=[F("stage_id")], order_by=[F("updated_at").desc(), F("id").desc()]),
-            may_move=may_move,
+            place=Window(RowNumber(), partition_by=[F("stage_id")], order_by=[F("updated_at").desc(), F("id").desc()])
         )
         .filter(place__lte=per_stage)
-        .order_by("stage_id", "place")
+        .values_list("id", flat=True)
+    )
+    return (
+        Deal.objects.filter(pk__in=shown)
+        .select_related("contact", "owner")
+        .only(*CARD_COLUMNS)
+        .annotate(may_move=may_move)
+        .order_by("stage_id", "-updated_at", "-id")
     )
 
 
 def deal_board(*, user, pipeline: Pipeline, now: datetime.datetime | None = None) -> list[Column]:
-    """The kanban board of a pipeline: its columns with their totals and cards, in three queries
-    (stages, totals, cards) whatever the number of deals."""
+    """The kanban board of a pipeline: its columns with their totals and cards, in four queries
+    (stages, totals, the cards' ids, the cards) whatever the number of deals."""
     now = now or timezone.now()
     columns = board_columns(user=user, pipeline=pipeline, now=now)
     by_stage = {column.stage.pk: column for column in columns}
