@@ -64,6 +64,17 @@ SCENARIOS: dict[str, Scenario] = {}
 CHILD_TASKS: dict[str, Callable[..., dict]] = {}
 
 
+def peak_rss_mb() -> float:
+    """This process's peak resident memory in MB: VmHWM, the high-water mark of its own address space.
+    (getrusage's ru_maxrss is not: a child started by fork + exec inherits the parent's peak, so a
+    child of a large bench process would report the parent's size.)"""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
 def child_task(name: str):
     def register(function):
         CHILD_TASKS[name] = function

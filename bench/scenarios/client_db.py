@@ -9,7 +9,6 @@ import io
 import os
 import random
 import re
-import resource
 import tempfile
 import time
 import urllib.parse
@@ -18,7 +17,7 @@ from html.parser import HTMLParser
 from django.db import connection, transaction
 
 from bench import names, phones, restore
-from bench.harness import Measure, child_task, query_log, scenario
+from bench.harness import Measure, child_task, peak_rss_mb, query_log, scenario
 
 LIST_URL = "/contacts/"
 DEEP_PAGE = 500
@@ -53,10 +52,6 @@ def visible_owner_list(user) -> list[int] | None:
 
     owners = visible_owner_ids(user)
     return None if owners is None else sorted(owners.values_list("pk", flat=True))
-
-
-def max_rss_mb() -> float:
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 # Reading the pages ------------------------------------------------------------------------------
@@ -379,7 +374,7 @@ def export_child(*, username: str) -> dict:
 
     client = Client()
     client.force_login(get_user_model().objects.get(username=username))
-    base = max_rss_mb()
+    base = peak_rss_mb()
     started = time.perf_counter()
     response = client.get("/contacts/export/?format=csv")
     size = lines = 0
@@ -387,7 +382,12 @@ def export_child(*, username: str) -> dict:
         size += len(part)
         lines += part.count(b"\n")
     seconds = time.perf_counter() - started
-    return {"seconds": seconds, "rss_mb": max_rss_mb(), "rss_base_mb": base, "details": {"bytes": size, "lines": lines}}
+    return {
+        "seconds": seconds,
+        "rss_mb": peak_rss_mb(),
+        "rss_base_mb": base,
+        "details": {"bytes": size, "lines": lines},
+    }
 
 
 @scenario("contacts.export", "Export of all contacts as CSV (streamed)", repeat=2, warmup=1, heavy=True)
@@ -514,7 +514,7 @@ def import_child(*, path: str, username: str) -> dict:
     from contacts.importers.job import import_prepare, import_start, job_fields
 
     owner = get_user_model().objects.get(username=username)
-    base = max_rss_mb()
+    base = peak_rss_mb()
     started = time.perf_counter()
     with open(path, "rb") as stream:
         job = import_prepare(owner=owner, upload=File(stream, name="bench-contacts.csv"), on_duplicate="skip")
@@ -530,7 +530,7 @@ def import_child(*, path: str, username: str) -> dict:
         "rejected": job.error_count,
     }
     job.file.storage.delete(job.file.name)
-    return {"seconds": seconds, "rss_mb": max_rss_mb(), "rss_base_mb": base, "details": details}
+    return {"seconds": seconds, "rss_mb": peak_rss_mb(), "rss_base_mb": base, "details": details}
 
 
 @scenario(

@@ -5,18 +5,13 @@ Pages go through the Django test client signed in as the data set's manager. The
 through their Celery tasks (`task.apply()`, in a process of their own for its peak memory) inside a
 transaction that is rolled back, as are their floors, so the data set is left as it was."""
 
-import resource
 import time
 
 from django.db import connection, transaction
 
-from bench.harness import Measure, child_task, query_log, scenario
+from bench.harness import Measure, child_task, peak_rss_mb, query_log, scenario
 
 BOARD_URL = "/sales/deals/"
-
-
-def _max_rss_mb() -> float:
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def _visible_owners(env) -> list[int] | None:
@@ -100,13 +95,13 @@ def contact_page(env) -> Measure:
 
 def _rolled_back(task) -> dict:
     """Run a Celery task through Celery (eagerly, here) inside a transaction that is rolled back."""
-    base = _max_rss_mb()
+    base = peak_rss_mb()
     started = time.perf_counter()
     with transaction.atomic():
         changed = task.apply().get()
         seconds = time.perf_counter() - started
         transaction.set_rollback(True)
-    return {"seconds": seconds, "rss_mb": _max_rss_mb(), "rss_base_mb": base, "details": {"changed": changed}}
+    return {"seconds": seconds, "rss_mb": peak_rss_mb(), "rss_base_mb": base, "details": {"changed": changed}}
 
 
 @child_task("lifecycle_churn")
