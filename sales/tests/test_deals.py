@@ -695,3 +695,27 @@ def test_the_demo_has_deals_in_every_stage_consistent_with_each_contacts_lifecyc
         changes = list(DealStageChange.objects.filter(deal=deal).order_by("at", "id"))
         assert changes[0].from_stage is None and changes[-1].to_stage_id == deal.stage_id
         assert Activity.objects.filter(ref=deal.ref, kind=ActivityKind.DEAL).exists()
+
+
+def test_board_cards_escape_what_users_typed_and_carry_the_links_of_their_deal(client, org, board):
+    contact = contact_create(by=org.rep_a1, given_name="<script>alert(1)</script>")
+    deal = make_deal(org.rep_a1, board, contact=contact, name='Big "order" <b>now</b>', amount="1234567.50")
+    client.force_login(org.manager_a)
+    html = client.get(board.pipeline.get_absolute_url()).content.decode()
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "Big &quot;order&quot; &lt;b&gt;now&lt;/b&gt;" in html
+    assert f'data-move-url="{reverse("sales:deal_move", args=[deal.pk])}"' in html
+    assert f'href="{reverse("sales:deal_detail", args=[deal.pk])}"' in html
+    assert 'draggable="true"' in html and "₹12,34,567.50" in html
+
+
+def test_a_card_the_user_may_not_move_is_not_draggable_and_says_so():
+    from django.template import Context, Template
+
+    class Card:
+        pk, name, amount, currency, expected_close_date, may_move = 7, "Deal", Decimal("10"), "INR", None, False
+        contact = type("C", (), {"display_name": "Asha"})()
+        owner = "Priya"
+
+    html = Template("{% load deal_tags %}{% kanban_card card %}").render(Context({"card": Card()}))
+    assert "draggable" not in html and "you cannot move this deal" in html and 'data-deal="7"' in html
