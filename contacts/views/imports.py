@@ -1,7 +1,5 @@
 """Pages of importing and exporting contacts: upload, mapping, the job and its progress, errors, revert, export."""
 
-import csv
-
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -16,7 +14,7 @@ from django.views.generic import ListView
 from contacts import export, selectors
 from contacts.filters import ContactFilter
 from contacts.forms_imports import ImportMappingForm, ImportRevertForm, ImportUploadForm
-from contacts.importers import decoding
+from contacts.importers import decoding, pages
 from contacts.importers.job import (
     import_prepare,
     import_resume,
@@ -30,7 +28,6 @@ from contacts.importers.mapping import active_custom_fields
 from contacts.models import ImportJob, ImportRowResult
 
 ERRORS_SHOWN = 20
-RUNNING = (ImportJob.Status.QUEUED, ImportJob.Status.RUNNING)
 
 
 def _job_of(request, pk: int) -> ImportJob:
@@ -97,14 +94,7 @@ def import_mapping(request, pk: int):
 
 
 def _job_context(job: ImportJob) -> dict:
-    percent = round(100 * job.processed_rows / job.total_rows) if job.total_rows else 0
-    return {
-        "job": job,
-        "percent": percent,
-        "running": job.status in RUNNING,
-        "can_revert": job.status in (ImportJob.Status.DONE, ImportJob.Status.FAILED),
-        "can_resume": job.status == ImportJob.Status.FAILED,
-    }
+    return {**pages.job_state(job), "can_revert": job.status in (ImportJob.Status.DONE, ImportJob.Status.FAILED)}
 
 
 @require_GET
@@ -121,39 +111,16 @@ def import_detail(request, pk: int):
 
 @require_GET
 def import_progress(request, pk: int):
-    """The state of a job, polled by its page every second while it runs (htmx)."""
     job = _job_of(request, pk)
-    response = render(request, "contacts/imports/_progress.html", _job_context(job))
-    if request.htmx and job.status not in RUNNING and request.GET.get("was") == "running":
-        # Finished while the page watched: reload it, so the error list and the revert button show.
-        response["HX-Refresh"] = "true"
-    return response
-
-
-class _Echo:
-    def write(self, value):
-        return value
-
-
-def _csv_line(writer, row) -> str:
-    return writer.writerow([export.neutralise(str(cell)) for cell in row])
+    return pages.progress_fragment(request, "contacts/imports/_progress.html", job, _job_context(job))
 
 
 @require_GET
 def import_errors(request, pk: int):
     """The rejected lines of a job as CSV: line number in the file and the reason."""
     job = _job_of(request, pk)
-    rows = job.rows.filter(action=ImportRowResult.Action.REJECTED).order_by("line").values_list("line", "message")
-    writer = csv.writer(_Echo())
-
-    def lines():
-        yield "\ufeff" + _csv_line(writer, [_("Line"), _("Reason")])
-        for line, message in rows.iterator(chunk_size=2000):
-            yield _csv_line(writer, [line, message])
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-errors.csv"'
-    return response
+    rows = job.rows.filter(action=ImportRowResult.Action.REJECTED)
+    return pages.rejected_lines_csv(rows, filename=f"import-{job.pk}-errors.csv")
 
 
 @require_http_methods(["GET", "POST"])
@@ -173,14 +140,7 @@ def import_revert_view(request, pk: int):
 
 @require_POST
 def import_resume_view(request, pk: int):
-    job = _job_of(request, pk)
-    try:
-        import_resume(job=job, by=request.user)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, _("The import continues where it stopped."))
-    return redirect(job)
+    return pages.resume_and_return(request, _job_of(request, pk), import_resume)
 
 
 @require_GET

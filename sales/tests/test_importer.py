@@ -185,3 +185,17 @@ def test_a_rep_imports_orders_through_the_worker(client, org, catalogue, people,
     page = client.get(job.get_absolute_url()).content.decode()
     assert "No product has the SKU" in page and 'data-testid="error-report"' in page
     assert Order.objects.count() == 3
+
+
+def test_the_resume_button_queues_a_failed_import_once_and_says_so(client, org, catalogue, people):
+    job = order_import_prepare(owner=org.rep_a1, upload=upload(SAMPLE))
+    OrderImport.objects.filter(pk=job.pk).update(status=Status.FAILED)
+    client.force_login(org.rep_a1)
+    url = reverse("sales:order_import_resume", args=[job.pk])
+    first = client.post(url, follow=True)
+    assert first.redirect_chain[-1][0] == job.get_absolute_url()
+    assert "The import continues where it stopped." in first.content.decode()
+    job.refresh_from_db()
+    assert job.status != Status.FAILED
+    second = client.post(url, follow=True)
+    assert [m.level_tag for m in second.context["messages"]] == ["error"]
