@@ -2,6 +2,7 @@
 deal, the board and the list (the access rule on every page, query counts), the admin."""
 
 import datetime
+import urllib.parse
 from decimal import Decimal
 
 import pytest
@@ -593,10 +594,15 @@ def test_the_list_pages_by_key_in_a_fixed_number_of_queries(client, org, board, 
         first = client.get(reverse("sales:deal_list"))
     cursor = first.context["page"].next_cursor
     assert len(first.context["page"].items) == pipeline.DEAL_PAGE_SIZE and cursor is not None
+    first_html = first.content.decode()
+    assert f'data-testid="next-page" href="?after={urllib.parse.quote(str(cursor))}"' in first_html
+    assert "Most recent" not in first_html
     with django_assert_max_num_queries(9):
         second = client.get(reverse("sales:deal_list"), {"after": str(cursor)})
     assert [deal.name for deal in second.context["page"].items] == [f"Deal {n}" for n in range(50, 60)]
     assert second.context["page"].next_cursor is None
+    second_html = second.content.decode()
+    assert 'data-testid="next-page"' not in second_html and ">Most recent</a>" in second_html
     assert client.get(reverse("sales:deal_list"), {"after": "yesterday"}).status_code == 400
 
 
