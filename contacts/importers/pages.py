@@ -60,12 +60,18 @@ def rejected_lines_csv(rows, *, filename: str) -> StreamingHttpResponse:
     return response
 
 
-def resume_and_return(request, job, resume):
-    """Resume a failed job with `resume(job=…, by=…)` and go back to its page with what happened."""
+def act_and_return(request, job, action, done: str):
+    """Run `action(job=…, by=…)` (resume, revert) and go back to the job's page saying what happened:
+    `done`, or why the action was refused."""
     try:
-        resume(job=job, by=request.user)
+        action(job=job, by=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, _("The import continues where it stopped."))
+        messages.success(request, done)
     return redirect(job)
+
+
+def resume_and_return(request, job, resume):
+    """Resume a failed job and go back to its page."""
+    return act_and_return(request, job, resume, _("The import continues where it stopped."))

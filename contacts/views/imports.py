@@ -128,13 +128,7 @@ def import_revert_view(request, pk: int):
     job = _job_of(request, pk)
     form = ImportRevertForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            import_revert(job=job, by=request.user)
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
-            messages.success(request, _("The import was reverted."))
-        return redirect(job)
+        return pages.act_and_return(request, job, import_revert, _("The import was reverted."))
     return render(request, "contacts/imports/revert.html", {**_job_context(job), "form": form})
 
 
